@@ -1,0 +1,1 @@
+"""Bytewax dataflows: the loader (Kafka → raw) and sessions (Kafka → offers in Redis)."""

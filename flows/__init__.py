@@ -1,0 +1,1 @@
+"""Prefect flows that build, check and maintain the warehouse."""

@@ -1,0 +1,1 @@
+"""Offer engine, recommender, Redis store and the offer lookup API."""
