@@ -1,0 +1,37 @@
+"""Where Redis is."""
+
+from __future__ import annotations
+
+from pydantic import Field, RedisDsn, SecretStr, field_validator
+
+from backbeat.settings.base import SettingsGroup, settings_config
+
+
+class RedisSettings(SettingsGroup):
+    """The Redis that holds live sessions, offers and recommendations."""
+
+    group = "redis"
+    model_config = settings_config(group)
+
+    url: RedisDsn = Field(
+        default=RedisDsn("redis://127.0.0.1:6379/0"),
+        description=(
+            "Redis URL (redis:// or rediss://) without credentials. The local stack runs "
+            "redis-server on this host and port, so it must be on 127.0.0.1 for `backbeat up`."
+        ),
+    )
+    password: SecretStr | None = Field(
+        default=None,
+        description="Redis password (AUTH), kept out of the URL so it never shows up in logs.",
+    )
+    key_prefix: str = Field(
+        default="bb:v1:",
+        description="Prefix of every key Backbeat writes; its version changes with the layout.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: RedisDsn) -> RedisDsn:
+        if value.password:
+            raise ValueError("put the Redis password in BACKBEAT_REDIS_PASSWORD, not in the URL")
+        return value

@@ -1,0 +1,19 @@
+"""The root settings object: one field per area, each read from its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from backbeat.settings.kafka import KafkaSettings
+from backbeat.settings.prefect import PrefectSettings
+from backbeat.settings.redis import RedisSettings
+from backbeat.settings.stack import StackSettings
+
+
+class Settings(BaseModel):
+    """All of Backbeat's configuration. Build with `get_settings()`, not directly."""
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings)
+    stack: StackSettings = Field(default_factory=StackSettings)

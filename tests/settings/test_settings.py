@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from backbeat.settings import Settings, get_settings, temporary_settings
+from backbeat.settings.kafka import KafkaSettings
+from backbeat.settings.redis import RedisSettings
+from backbeat.settings.reference import env_names, settings_reference, settings_table
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: A test value for every setting, as it would be written in the environment. A setting
+#: added to the model without a line here fails `test_every_setting_has_a_test_value`.
+TEST_VALUES: dict[str, str] = {
+    "BACKBEAT_KAFKA_BOOTSTRAP_SERVERS": "broker-a:9092,broker-b:9093",
+    "BACKBEAT_KAFKA_CLIENT_PROPERTIES": '{"security.protocol": "SASL_SSL", "sasl.password": "pw"}',
+    "BACKBEAT_KAFKA_TOPIC_PARTITIONS": "12",
+    "BACKBEAT_KAFKA_TOPIC_REPLICATION_FACTOR": "3",
+    "BACKBEAT_REDIS_URL": "rediss://cache.internal:6380/2",
+    "BACKBEAT_REDIS_PASSWORD": "hunter2",
+    "BACKBEAT_REDIS_KEY_PREFIX": "bb:v2:",
+    "BACKBEAT_PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/a/workspaces/w",
+    "BACKBEAT_STACK_STATE_DIR": "/var/lib/backbeat",
+    "BACKBEAT_STACK_CACHE_DIR": "/var/cache/backbeat",
+    "BACKBEAT_STACK_KAFKA_VERSION": "4.3.1",
+    "BACKBEAT_STACK_KAFKA_CONTROLLER_PORT": "19093",
+    "BACKBEAT_STACK_KAFKA_HEAP": "1g",
+    "BACKBEAT_STACK_START_TIMEOUT_S": "30",
+}
+
+
+def test_every_setting_has_a_test_value() -> None:
+    assert sorted(env_names()) == sorted(TEST_VALUES)
+
+
+def test_every_setting_has_a_description() -> None:
+    from backbeat.settings.reference import setting_groups
+
+    for group in setting_groups().values():
+        for name, field in group.model_fields.items():
+            assert field.description, f"{group.__name__}.{name} has no description"
+
+
+@pytest.mark.parametrize("env", sorted(TEST_VALUES))
+def test_each_setting_is_read_from_its_environment_variable(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = {row.env: row.value for row in settings_table(Settings())}[env]
+    monkeypatch.setenv(env, TEST_VALUES[env])
+    value = {row.env: row.value for row in settings_table(Settings())}[env]
+    assert value != default
+
+
+def test_dotenv_file_is_read_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("BACKBEAT_KAFKA_TOPIC_PARTITIONS=7\n")
+    monkeypatch.chdir(tmp_path)
+    assert Settings().kafka.topic_partitions == 7
+
+
+def test_prefect_api_url_is_also_read_from_prefects_own_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BACKBEAT_PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4999/api")
+    assert Settings().prefect.api_url.port == 4999
+
+
+def test_defaults_point_at_the_local_stack() -> None:
+    settings = Settings()
+    assert settings.kafka.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.redis.url.host == "127.0.0.1"
+    assert str(settings.prefect.api_url) == "http://127.0.0.1:4200/api"
+
+
+def test_client_config_merges_extra_librdkafka_properties() -> None:
+    kafka = KafkaSettings.model_validate(
+        {
+            "bootstrap_servers": "pkc-1.example.cloud:9092",
+            "client_properties": {"security.protocol": "SASL_SSL", "sasl.password": "s3cret"},
+        }
+    )
+    config = kafka.client_config(**{"group.id": "loader"})
+    assert config == {
+        "bootstrap.servers": "pkc-1.example.cloud:9092",
+        "security.protocol": "SASL_SSL",
+        "sasl.password": "s3cret",
+        "group.id": "loader",
+    }
+
+
+def test_secrets_never_appear_in_repr_or_the_settings_table() -> None:
+    settings = Settings.model_validate(
+        {
+            "kafka": KafkaSettings.model_validate(
+                {"client_properties": {"sasl.password": "s3cret"}}
+            ),
+            "redis": RedisSettings.model_validate({"password": "hunter2"}),
+        }
+    )
+    shown = repr(settings) + str([row.value for row in settings_table(settings)])
+    assert "s3cret" not in shown and "hunter2" not in shown
+
+
+@pytest.mark.parametrize(
+    ("group", "values", "message"),
+    [
+        (KafkaSettings, {"bootstrap_servers": "localhost"}, "host:port"),
+        (KafkaSettings, {"topic_partitions": 0}, "greater than or equal to 1"),
+        (RedisSettings, {"url": "redis://:pw@127.0.0.1:6379/0"}, "BACKBEAT_REDIS_PASSWORD"),
+    ],
+)
+def test_bad_values_are_rejected_with_a_reason(
+    group: type, values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        group.model_validate(values)
+
+
+def test_temporary_settings_replace_and_restore() -> None:
+    before = get_settings().kafka.topic_partitions
+    with temporary_settings(kafka={"topic_partitions": before + 5}) as settings:
+        assert get_settings() is settings
+        assert get_settings().kafka.topic_partitions == before + 5
+    assert get_settings().kafka.topic_partitions == before
+
+
+def test_temporary_settings_reject_unknown_names() -> None:
+    with (
+        pytest.raises(ValueError, match="unknown kafka settings"),
+        temporary_settings(kafka={"bootstrap": "x:1"}),
+    ):
+        pass
+    with (
+        pytest.raises(ValueError, match="unknown settings group"),
+        temporary_settings(kafak={"bootstrap_servers": "x:1"}),
+    ):
+        pass
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    committed = (REPO / "docs" / "configuration.md").read_text()
+    assert committed == settings_reference(), "run: backbeat config docs -o docs/configuration.md"
