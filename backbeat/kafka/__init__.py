@@ -1,0 +1,1 @@
+"""Kafka helpers shared by the simulator, the dataflows and the local stack."""

@@ -1,0 +1,48 @@
+"""Cluster-level operations: is the cluster there, and do our topics exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from backbeat.settings.kafka import KafkaSettings
+
+
+def admin_client(settings: KafkaSettings) -> AdminClient:
+    """An admin client configured like every other Backbeat client."""
+    return AdminClient(settings.client_config())
+
+
+def broker_count(settings: KafkaSettings, timeout_s: float = 2.0) -> int:
+    """Brokers that answer a metadata request, or 0 when the cluster cannot be reached."""
+    # log_level 0: a probe of a cluster that is still starting would log every refused connect.
+    admin = AdminClient(
+        settings.client_config(**{"socket.connection.setup.timeout.ms": 1000, "log_level": 0})
+    )
+    try:
+        return len(admin.list_topics(timeout=timeout_s).brokers)
+    except KafkaException:
+        return 0
+
+
+def ensure_topics(
+    settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 30.0
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names it created."""
+    admin = admin_client(settings)
+    new = [
+        NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
+        for name in topics
+    ]
+    created = []
+    for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
+        # Read the error instead of raising it: a caught exception's traceback would tie this
+        # frame (and the admin client's librdkafka threads) into a cycle until the next GC.
+        error = future.exception(timeout=timeout_s)
+        if error is None:
+            created.append(name)
+        elif error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise error
+    return created

@@ -1,0 +1,40 @@
+"""A second, private stack beside the default one: free ports and its own state directory.
+
+Tests and benchmarks use it so they never touch a developer's running stack.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from backbeat.settings import Settings, with_overrides
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def private_stack_settings(base: Settings, state_dir: Path) -> Settings:
+    """`base` with every local service on a free port and state under `state_dir`."""
+    return with_overrides(
+        base,
+        kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"},
+        redis={"url": f"redis://127.0.0.1:{free_port()}/0"},
+        prefect={"api_url": f"http://127.0.0.1:{free_port()}/api"},
+        stack={"state_dir": state_dir, "kafka_controller_port": free_port()},
+    )
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The BACKBEAT_* variables that make a subprocess use the stack of `settings`."""
+    return {
+        "BACKBEAT_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "BACKBEAT_REDIS_URL": str(settings.redis.url),
+        "BACKBEAT_PREFECT_API_URL": str(settings.prefect.api_url),
+        "BACKBEAT_STACK_STATE_DIR": str(settings.stack.state_dir),
+        "BACKBEAT_STACK_KAFKA_CONTROLLER_PORT": str(settings.stack.kafka_controller_port),
+    }

@@ -1,0 +1,32 @@
+"""Shared fixtures. `local_stack` starts real Kafka, Redis and Prefect once per test session.
+
+Any test that uses `local_stack` (directly or through another fixture) is marked
+`integration` automatically, so `pytest -m "not integration"` runs only the fast unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from backbeat import stack
+from backbeat.settings import Settings, get_settings
+from backbeat.stack.private import private_stack_settings
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The real local stack on free ports, up for the whole session, stopped at the end."""
+    settings = private_stack_settings(get_settings(), tmp_path_factory.mktemp("stack") / "state")
+    try:
+        stack.up(settings, progress=print)
+        yield settings
+    finally:
+        stack.down(settings)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "local_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,45 @@
+"""A flow run recorded by the real Prefect server the session fixture started."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prefect import flow, task
+from prefect.client.orchestration import get_client
+from prefect.logging.handlers import APILogHandler
+from prefect.settings import PREFECT_API_URL
+from prefect.settings import temporary_settings as prefect_settings
+
+from backbeat.settings import Settings
+
+
+@task(retries=1)
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+@flow(name="backbeat-smoke")
+def smoke(text: str) -> int:
+    return count_words(text)
+
+
+def test_flow_runs_against_the_started_server(local_stack: Settings) -> None:
+    api_url = str(local_stack.prefect.api_url)
+    with prefect_settings(updates={PREFECT_API_URL: api_url}):
+        state = smoke("a streaming service emits events", return_state=True)
+        assert state.is_completed()
+        assert state.result() == 5
+
+        async def read_back() -> tuple[str, str | None, int]:
+            async with get_client() as client:
+                assert str(client.api_url).rstrip("/") == api_url.rstrip("/")
+                run = await client.read_flow_run(state.state_details.flow_run_id)
+                tasks = await client.read_task_runs()
+                return run.state_type.value, run.name, len(tasks)
+
+        state_type, name, task_runs = asyncio.run(read_back())
+        # Send the run's logs now, while the server is up (not at interpreter exit).
+        APILogHandler().flush()
+    assert state_type == "COMPLETED"
+    assert name
+    assert task_runs >= 1

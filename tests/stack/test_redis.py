@@ -1,0 +1,26 @@
+"""Talk to the redis-server the session fixture started."""
+
+from __future__ import annotations
+
+from backbeat.settings import Settings
+from backbeat.stack.redis import redis_client
+
+
+def test_redis_round_trip_with_ttl(local_stack: Settings) -> None:
+    client = redis_client(local_stack.redis)
+    key = f"{local_stack.redis.key_prefix}test:roundtrip"
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping={"songs": 3, "level": "free"})
+        pipe.expire(key, 60)
+        pipe.execute()
+    assert client.hgetall(key) == {b"songs": b"3", b"level": b"free"}
+    assert 0 < client.ttl(key) <= 60
+    client.delete(key)
+    assert client.exists(key) == 0
+
+
+def test_it_is_the_server_we_started(local_stack: Settings) -> None:
+    info = redis_client(local_stack.redis).info("server")
+    pid_file = local_stack.stack.state_dir / "run" / "redis.pid"
+    assert info["process_id"] == int(pid_file.read_text())
+    assert info["tcp_port"] == local_stack.redis.url.port
