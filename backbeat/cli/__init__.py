@@ -1,0 +1,1 @@
+"""The `backbeat` command line: a thin layer over the library, one module per command group."""

@@ -1,0 +1,51 @@
+"""What every command uses: consoles, JSON output, and turning expected failures into one line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+
+from backbeat.stack.errors import StackError
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Failures a person can fix; anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (StackError,)
+
+
+def exit_with_error(message: str, code: int = 1) -> NoReturn:
+    """Print one red line to stderr and exit with `code`."""
+    err_console.print(
+        f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True
+    )
+    raise typer.Exit(code)
+
+
+@contextmanager
+def expected_errors() -> Iterator[None]:
+    """Turn the library's expected failures into `exit_with_error`."""
+    try:
+        yield
+    except EXPECTED_ERRORS as exc:
+        exit_with_error(str(exc))
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for scripts: JSON on stdout, nothing else there."""
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def progress_printer() -> Any:
+    """A progress callback that prints each step as a dim line on stderr."""
+
+    def progress(message: str) -> None:
+        err_console.print(f"[dim]· {message}[/]", highlight=False)
+
+    return progress

@@ -1,0 +1,40 @@
+"""The root `backbeat` command; each command group lives in its own module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from backbeat import __version__
+from backbeat.cli import config, stack
+
+app = typer.Typer(
+    name="backbeat",
+    help="Backbeat: eventsim-compatible events through Kafka and Bytewax into a Data Vault "
+    "warehouse, with real-time offers from Redis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals can hold credentials
+)
+app.add_typer(stack.app)
+app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backbeat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Backbeat command line."""
+
+
+def main() -> None:
+    app()
