@@ -1,0 +1,34 @@
+# The two quick-start commands are `make demo` and `make test`; both set up first.
+# `make setup` is idempotent: a second run only checks that everything is there.
+
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+.PHONY: setup test test-unit lint demo down clean
+
+setup:  ## venv from uv.lock, system programs (redis-server, Java, Maven), Kafka's jars
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
+	$(UV) sync --frozen
+	./deployments/local/install-prerequisites.sh
+	$(RUN) backbeat prepare
+
+test: setup  ## every test: unit and integration (starts real Kafka, Redis and Prefect)
+	$(RUN) pytest
+
+test-unit: setup  ## the fast tests only (no services)
+	$(RUN) pytest -m "not integration"
+
+lint: setup  ## ruff (lint + format check) and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy backbeat
+
+demo: setup  ## for now: bring the local stack up and show its status (`make down` stops it)
+	$(RUN) backbeat up
+	$(RUN) backbeat status
+
+down:
+	$(RUN) backbeat down
+
+clean: down  ## stop the stack and delete its state (.backbeat/)
+	rm -rf .backbeat
