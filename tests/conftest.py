@@ -7,12 +7,23 @@ Any test that uses `local_stack` (directly or through another fixture) is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from backbeat import stack
 from backbeat.settings import Settings, get_settings
 from backbeat.stack.private import private_stack_settings
+
+SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session")
+def eventsim_real() -> Path:
+    """Real eventsim output nobody here wrote (`../shared/testdata/eventsim_real`, always in CI)."""
+    path = SHARED_TESTDATA / "eventsim_real"
+    assert path.is_dir(), f"{path} is missing: clone Backbeat beside the project's shared/ folder"
+    return path
 
 
 @pytest.fixture(scope="session")
