@@ -17,6 +17,8 @@ def settings_config(group: str) -> SettingsConfigDict:
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        # Overrides pass field names even where a field also has an env alias.
+        populate_by_name=True,
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,22 @@ def test_temporary_settings_replace_and_restore() -> None:
         assert get_settings() is settings
         assert get_settings().kafka.topic_partitions == before + 5
     assert get_settings().kafka.topic_partitions == before
+
+
+def test_every_setting_can_be_overridden_by_name() -> None:
+    from backbeat.settings import with_overrides
+    from backbeat.settings.reference import setting_groups
+
+    base = Settings()
+    for env, raw in TEST_VALUES.items():
+        group_name, group = next(
+            (name, g) for name, g in setting_groups().items() if env.startswith(g.env_name(""))
+        )
+        field = env.removeprefix(group.env_name("")).lower()
+        value = json.loads(raw) if raw.startswith("{") else raw
+        changed = with_overrides(base, **{group_name: {field: value}})
+        shown = {row.env: row.value for row in settings_table(changed)}[env]
+        assert shown != {row.env: row.value for row in settings_table(base)}[env], env
 
 
 def test_temporary_settings_reject_unknown_names() -> None:
