@@ -1,0 +1,355 @@
+"""The simulation loop: users in a priority queue by next event time, one seeded RNG.
+
+Each step pops the user whose next event is earliest, writes that event (if it falls in
+[start, end)) and advances the user's session: the next Markov state and its time, or the
+end of the session and the start of the next one. Users added by growth arrive as Guests
+at times drawn up front one at a time, so memory grows with the population actually reached.
+
+Deterministic for the same config, parameters, catalogue and seed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from random import Random
+from typing import Any
+
+from msgspec import UNSET
+
+from backbeat.events.schemas import (
+    AuthEvent,
+    EventRecord,
+    ListenEvent,
+    PageViewEvent,
+    StatusChangeEvent,
+)
+from backbeat.events.side_effects import LOGGED_IN, AuthCursor
+from backbeat.simulator import clock, people
+from backbeat.simulator.catalogue import Song, SongCatalogue
+from backbeat.simulator.config import SimulationConfig
+from backbeat.simulator.markov import SessionModel
+
+SECONDS_PER_YEAR = 365.25 * 86400
+_MAX_REGISTRATION_AGE_S = 5 * SECONDS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class SimulationParams:
+    """One run: when, how many users, and the seed (eventsim's command-line options)."""
+
+    start_ms: int
+    end_ms: int | None
+    n_users: int
+    growth_rate: float = 0.0
+    first_user_id: int = 1
+    seed: int = 0
+    tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedEvent:
+    """One record for one topic, with the Kafka key Backbeat's producer uses."""
+
+    topic: str
+    key: bytes
+    record: EventRecord
+
+
+class User:
+    """A simulated user: fixed properties, plus where they are in their current session."""
+
+    __slots__ = (
+        "alpha",
+        "auth_event",
+        "beta",
+        "cursor",
+        "details",
+        "device",
+        "item",
+        "played",
+        "session_id",
+        "song",
+        "song_end",
+        "state",
+        "ts",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        user_id: int,
+        alpha: float,
+        beta: float,
+        device: dict[str, Any],
+        details: dict[str, Any],
+    ) -> None:
+        self.user_id = user_id
+        self.alpha = alpha
+        self.beta = beta
+        self.device = device
+        self.details = details
+        self.ts = 0
+        self.session_id = 0
+        self.item = 0
+        self.state = 0
+        self.cursor = AuthCursor()
+        self.auth_event = False
+        self.played = False
+        self.song: Song | None = None
+        self.song_end = 0
+
+
+class Simulator:
+    def __init__(
+        self,
+        config: SimulationConfig,
+        catalogue: SongCatalogue,
+        params: SimulationParams,
+    ) -> None:
+        self.config = config
+        self.model = SessionModel(config)
+        self.catalogue = catalogue
+        self.params = params
+        self.rng = Random(params.seed)
+        self.clock = clock.SessionClock(
+            config.session_gap,
+            config.damping,
+            config.weekend_damping,
+            config.weekend_damping_offset_min,
+            config.weekend_damping_scale_min,
+        )
+        self.start_s, self.ms_part = divmod(params.start_ms, 1000)
+        self.end_s = None if params.end_ms is None else -(-params.end_ms // 1000)
+        self._last_user_id = params.first_user_id
+        self._last_session_id = 0
+        self.users = 0
+        self.sessions = 0
+        self._names = people.first_names()
+        self._surnames = people.last_names()
+        self._locations = people.locations()
+        self._agents = people.user_agents()
+
+    # -- users -----------------------------------------------------------------------------
+
+    def _new_user(self, registration_s: int, auth: str, level: str, first_ts: int) -> User | None:
+        rng = self.rng
+        self._last_user_id += 1  # eventsim pre-increments: the first id is the base + 1
+        first_name, gender = self._names.pick(rng)
+        location = self._locations.pick(rng)
+        device = {
+            "city": location.city,
+            "zip": location.zip,
+            "state": location.state,
+            "user_agent": self._agents.pick(rng),
+            "lon": location.lon,
+            "lat": location.lat,
+        }
+        details = {
+            "user_id": self._last_user_id,
+            "last_name": self._surnames.pick(rng),
+            "first_name": first_name,
+            "gender": gender,
+            "registration": registration_s * 1000 + self.ms_part,
+            "tag": self.params.tag if self.params.tag is not None else UNSET,
+        }
+        user = User(
+            self._last_user_id,
+            clock.per_user_mean(self.config.alpha, rng),
+            clock.per_user_mean(self.config.beta, rng),
+            device,
+            details,
+        )
+        self.users += 1
+        first = self.model.first_state(auth, level, rng.random())
+        if first is None:
+            return None
+        self._start_session(user, first, first_ts)
+        return user
+
+    def _initial_users(self) -> list[User]:
+        config, rng = self.config, self.rng
+        auths = people.WeightedTable([a for a, _ in config.auths], [w for _, w in config.auths])
+        levels = people.WeightedTable(
+            [lv for lv, _ in config.levels], [w for _, w in config.levels]
+        )
+        growth_year = self.params.growth_rate * SECONDS_PER_YEAR
+        users = []
+        for _ in range(self.params.n_users):
+            age = (
+                min(-growth_year * math.log(1.0 - rng.random()), _MAX_REGISTRATION_AGE_S)
+                if growth_year
+                else 0.0
+            )
+            auth, level = auths.pick(rng), levels.pick(rng)
+            beta_probe = clock.per_user_mean(config.beta, rng)
+            first_ts = self.clock.first_start(self.start_s, beta_probe, rng)
+            user = self._new_user(int(self.start_s - age), auth, level, first_ts)
+            if user is not None:
+                users.append(user)
+        return users
+
+    def _next_arrival(self, after: int) -> int | None:
+        """When the next growth user arrives (the population compounds), or None."""
+        rate = self.params.growth_rate
+        if rate <= 0 or self.users == 0:
+            return None
+        mean_gap = SECONDS_PER_YEAR / (self.users * rate)
+        return after + max(1, int(-mean_gap * math.log(1.0 - self.rng.random())))
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def _start_session(self, user: User, state: int, ts: int) -> None:
+        self._last_session_id += 1
+        self.sessions += 1
+        user.session_id = self._last_session_id
+        user.item = 0
+        user.ts = ts
+        user.cursor = AuthCursor()
+        user.played = False
+        self._enter(user, state)
+
+    def _enter(self, user: User, state: int) -> None:
+        model = self.model
+        user.state = state
+        user.auth_event = user.cursor.visit(model.page[state], model.status[state])
+        if model.page[state] == "NextSong":
+            user.song = self.catalogue.pick(self.rng.random())
+            user.song_end = user.ts + int(user.song.duration)
+            user.played = True
+
+    def _advance(self, user: User) -> bool:
+        """Move `user` to their next event; False when the user is gone for good."""
+        model, rng = self.model, self.rng
+        nxt = model.next_state(user.state, rng.random())
+        if nxt is None:
+            auth, level = model.auth[user.state], model.level[user.state]
+            if auth == self.config.churned_state:
+                return False
+            first = model.first_state(auth, level, rng.random())
+            if first is None:
+                return False
+            self._start_session(user, first, self.clock.next_start(user.ts, user.beta, rng))
+            return True
+        if model.redirect[nxt]:
+            user.ts += 1
+        elif model.page[nxt] == "NextSong" and user.played and user.ts < user.song_end:
+            user.ts = user.song_end  # the current song plays to its end first
+        else:
+            user.ts += clock.exponential_seconds(user.alpha, rng)
+        user.item += 1
+        self._enter(user, nxt)
+        return True
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _records(self, user: User) -> Iterator[SimulatedEvent]:
+        model, s = self.model, user.state
+        shown = model.shows_user[s]
+        details = user.details if shown else {}
+        # The same rule as backbeat.events.keys.kafka_key, without building the record first.
+        key = str(user.user_id).encode() if shown else f"session-{user.session_id}".encode()
+        ts = user.ts * 1000 + self.ms_part
+        page, auth, level = model.page[s], model.auth[s], model.level[s]
+        song = user.song if page == "NextSong" else None
+        if song is not None:
+            yield SimulatedEvent(
+                "listen_events",
+                key,
+                ListenEvent(
+                    artist=song.artist,
+                    song=song.title,
+                    duration=song.duration,
+                    ts=ts,
+                    session_id=user.session_id,
+                    auth=auth,
+                    level=level,
+                    item_in_session=user.item,
+                    **user.device,
+                    **details,
+                ),
+            )
+        if page == "Submit Upgrade" or page == "Submit Downgrade":
+            yield SimulatedEvent(
+                "status_change_events",
+                key,
+                StatusChangeEvent(
+                    ts=ts,
+                    session_id=user.session_id,
+                    auth=auth,
+                    level=level,
+                    item_in_session=user.item,
+                    **user.device,
+                    **details,
+                ),
+            )
+        if user.auth_event:
+            success = auth == LOGGED_IN
+            yield SimulatedEvent(
+                "auth_events",
+                key,
+                AuthEvent(
+                    ts=ts,
+                    session_id=user.session_id,
+                    level=level,
+                    item_in_session=user.item,
+                    **user.device,
+                    **(details if success else {}),
+                    success=success,
+                ),
+            )
+        song_fields: dict[str, Any] = (
+            {"artist": song.artist, "song": song.title, "duration": song.duration} if song else {}
+        )
+        yield SimulatedEvent(
+            "page_view_events",
+            key,
+            PageViewEvent(
+                ts=ts,
+                session_id=user.session_id,
+                page=page,
+                auth=auth,
+                method=model.method[s],
+                status=model.status[s],
+                level=level,
+                item_in_session=user.item,
+                **user.device,
+                **details,
+                **song_fields,
+            ),
+        )
+
+    def events(self) -> Iterator[SimulatedEvent]:
+        """Every record of the run, in time order (ties in a fixed order)."""
+        queue: list[tuple[int, int, User | None]] = [
+            (u.ts, u.user_id, u) for u in self._initial_users()
+        ]
+        arrival = self._next_arrival(self.start_s)
+        if arrival is not None:
+            queue.append((arrival, 0, None))
+        heapq.heapify(queue)
+        start_s, end_s = self.start_s, self.end_s
+        while queue:
+            ts, _, user = queue[0]
+            if end_s is not None and ts >= end_s:
+                return
+            if user is None:  # a growth user arrives, as a Guest, and starts a session
+                newcomer = self._new_user(
+                    ts, self.config.new_user_auth, self.config.new_user_level, ts
+                )
+                arrival = self._next_arrival(ts)
+                if arrival is None:
+                    heapq.heappop(queue)
+                else:
+                    heapq.heapreplace(queue, (arrival, 0, None))
+                if newcomer is not None:
+                    heapq.heappush(queue, (newcomer.ts, newcomer.user_id, newcomer))
+                continue
+            if ts >= start_s:
+                yield from self._records(user)
+            if self._advance(user):
+                heapq.heapreplace(queue, (user.ts, user.user_id, user))
+            else:
+                heapq.heappop(queue)
