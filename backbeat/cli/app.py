@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from backbeat import __version__
-from backbeat.cli import config, stack
+from backbeat.cli import config, events, stack
 
 app = typer.Typer(
     name="backbeat",
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals can hold credentials
 )
 app.add_typer(stack.app)
+app.add_typer(events.app)
 app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
 
 

@@ -1,0 +1,141 @@
+"""Where generated or replayed events go: eventsim's file mode, stdout, or Kafka.
+
+Every sink takes (topic, key, value bytes) and counts what it wrote per topic. Rejected
+input goes to `dead_letter`: a Kafka record there (see backbeat.kafka.dead_letter), or for
+file and stdout output a line on stderr, since eventsim's file mode has no such file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, DeadLetter, Headers
+from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.settings.kafka import KafkaSettings
+
+_WRITE_BUFFER = 1 << 20
+
+
+class EventSink(Protocol):
+    counts: Counter[str]
+
+    def write(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+
+    def reject(self, dead: DeadLetter) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _report_rejection(dead: DeadLetter, counts: Counter[str]) -> None:
+    where = f"{dead.source_file}:{dead.source_line}" if dead.source_file else dead.source_topic
+    sys.stderr.write(f"rejected {where}: {dead.error}\n")
+    counts[DEAD_LETTER_TOPIC] += 1
+
+
+class DirectorySink:
+    """eventsim's file mode: one NDJSON file per topic, named after it, in `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.counts: Counter[str] = Counter()
+        self._files: dict[str, BinaryIO] = {
+            topic: (directory / topic).open("wb", buffering=_WRITE_BUFFER) for topic in EVENT_TOPICS
+        }
+
+    def write(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self._files[topic].write(value)
+        self.counts[topic] += 1
+
+    def reject(self, dead: DeadLetter) -> None:
+        _report_rejection(dead, self.counts)
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+
+class StdoutSink:
+    """All topics as one NDJSON stream on stdout (a record's keys tell its topic)."""
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        self._stream = stream or sys.stdout.buffer
+        self.counts: Counter[str] = Counter()
+
+    def write(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self._stream.write(value)
+        self.counts[topic] += 1
+
+    def reject(self, dead: DeadLetter) -> None:
+        _report_rejection(dead, self.counts)
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+class KafkaDeliveryError(RuntimeError):
+    """Kafka refused records; the message says how many and why."""
+
+
+class KafkaSink:
+    """Produces to Kafka with batching; every record is confirmed before `close` returns.
+
+    The producer is idempotent (no duplicates from its own retries). Delivery failures are
+    counted and raised at `close`, never dropped silently.
+    """
+
+    def __init__(self, settings: KafkaSettings, linger_ms: int = 20) -> None:
+        self.counts: Counter[str] = Counter()
+        self.failed = 0
+        self._last_error: KafkaError | None = None
+        options: dict[str, str | int | float | bool] = {
+            "enable.idempotence": True,
+            "linger.ms": linger_ms,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "queue.buffering.max.messages": 500_000,
+        }
+        self._producer = Producer(settings.client_config(**options))
+        self._since_poll = 0
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self.failed += 1
+            self._last_error = error
+
+    def write(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Headers | None = None,
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    topic, value, key, headers=headers, on_delivery=self._on_delivery
+                )
+                break
+            except BufferError:  # local queue full: let librdkafka send, then retry
+                self._producer.poll(0.05)
+        self.counts[topic] += 1
+        self._since_poll += 1
+        if self._since_poll >= 1000:
+            self._producer.poll(0)
+            self._since_poll = 0
+
+    def reject(self, dead: DeadLetter) -> None:
+        self.write(DEAD_LETTER_TOPIC, None, dead.original, dead.headers())
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        remaining = self._producer.flush(timeout_s)
+        if remaining or self.failed:
+            raise KafkaDeliveryError(
+                f"{self.failed + remaining} records were not delivered to Kafka"
+                + (f" (last error: {self._last_error})" if self._last_error else "")
+            )
