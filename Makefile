@@ -23,8 +23,9 @@ lint: setup  ## ruff (lint + format check) and mypy
 	$(RUN) ruff format --check .
 	$(RUN) mypy backbeat
 
-demo: setup  ## for now: bring the local stack up and show its status (`make down` stops it)
+demo: setup  ## for now: stack up, a day of simulated events into Kafka, status (`make down` stops it)
 	$(RUN) backbeat up
+	$(RUN) backbeat generate --nusers 2000 --from 1
 	$(RUN) backbeat status
 
 down:

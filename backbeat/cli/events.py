@@ -24,6 +24,7 @@ from backbeat.simulator.config import ConfigError, load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import Simulator
 from backbeat.simulator.params import epoch_ms, resolve_params
+from backbeat.simulator.taste import TasteModel
 
 app = typer.Typer()
 
@@ -82,7 +83,8 @@ def _progress_line(stats: RunStats) -> Text:
 
 @contextmanager
 def _live_progress() -> Iterator[Live]:
-    with Live(Text(""), console=err_console, refresh_per_second=4, transient=False) as live:
+    # Transient: the summary table that follows repeats the final figures.
+    with Live(Text(""), console=err_console, refresh_per_second=4, transient=True) as live:
         yield live
 
 
@@ -155,6 +157,14 @@ def generate(
     catalogue_size: Annotated[
         int, typer.Option("--catalogue-size", min=1, help="Songs in the generated catalogue.")
     ] = 20_000,
+    taste: Annotated[
+        bool,
+        typer.Option(
+            "--taste",
+            help="Users with favourite genres whose sessions drift along similar songs "
+            "(default: eventsim's choice by popularity alone).",
+        ),
+    ] = False,
     output: Output = "kafka",
 ) -> None:
     """Simulate a music-streaming service and write eventsim-compatible events."""
@@ -179,7 +189,9 @@ def generate(
             catalogue: SongCatalogue = (
                 load_catalogue(songs) if songs else generated_catalogue(catalogue_size, params.seed)
             )
-            simulator = Simulator(model_config, catalogue, params)
+            simulator = Simulator(
+                model_config, catalogue, params, TasteModel(catalogue) if taste else None
+            )
         except _ERRORS as exc:
             exit_with_error(str(exc))
         if continuous and speed is None:

@@ -58,20 +58,21 @@ def run_simulation(
     """Write every simulated event to `sink`, paced by `pacer`; closes the sink."""
     stats = RunStats(counts=sink.counts)
     paced = pacer.speed is not None
+    write, wait_for = sink.write, pacer.wait_for
     written = 0
     try:
         for event in simulator.events():
-            ts = event.record.ts  # type: ignore[attr-defined]
+            record = event.record
             if paced:
-                pacer.wait_for(ts)
-            sink.write(event.topic, event.key, encode(event.record))
+                wait_for(record.ts)  # type: ignore[attr-defined]
+            write(event.topic, event.key, encode(record))
             written += 1
             if written % _PROGRESS_EVERY == 0:
-                stats.latest_ms = ts
+                stats.latest_ms = record.ts  # type: ignore[attr-defined]
                 if progress:
                     progress(stats)
-            else:
-                stats.latest_ms = ts
+        if written:
+            stats.latest_ms = record.ts  # type: ignore[attr-defined]
     finally:
         sink.close()
     if progress:

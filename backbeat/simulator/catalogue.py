@@ -193,6 +193,7 @@ class SongCatalogue:
         if not songs:
             raise ValueError(f"no playable songs in {source}")
         self.songs = songs
+        self.weights = weights
         self.source = source
         self._cumulative = list(accumulate(weights))
         self._total = self._cumulative[-1]

@@ -31,6 +31,7 @@ from backbeat.simulator import clock, people
 from backbeat.simulator.catalogue import Song, SongCatalogue
 from backbeat.simulator.config import SimulationConfig
 from backbeat.simulator.markov import SessionModel
+from backbeat.simulator.taste import Listener, TasteModel
 
 SECONDS_PER_YEAR = 365.25 * 86400
 _MAX_REGISTRATION_AGE_S = 5 * SECONDS_PER_YEAR
@@ -59,17 +60,26 @@ class SimulatedEvent:
 
 
 class User:
-    """A simulated user: fixed properties, plus where they are in their current session."""
+    """A simulated user: fixed properties, plus where they are in their current session.
+
+    Slots only, with the location, user agent and names shared with the lookup tables:
+    about 0.5 KB per user, so a million users fit in well under a gigabyte.
+    """
 
     __slots__ = (
+        "agent",
         "alpha",
         "auth_event",
         "beta",
         "cursor",
-        "details",
-        "device",
+        "first_name",
+        "gender",
         "item",
+        "last_name",
+        "listener",
+        "location",
         "played",
+        "registration",
         "session_id",
         "song",
         "song_end",
@@ -83,14 +93,18 @@ class User:
         user_id: int,
         alpha: float,
         beta: float,
-        device: dict[str, Any],
-        details: dict[str, Any],
+        location: people.Location,
+        agent: str,
+        names: tuple[str, str, str],
+        registration: int,
     ) -> None:
         self.user_id = user_id
         self.alpha = alpha
         self.beta = beta
-        self.device = device
-        self.details = details
+        self.location = location
+        self.agent = agent
+        self.first_name, self.last_name, self.gender = names
+        self.registration = registration
         self.ts = 0
         self.session_id = 0
         self.item = 0
@@ -100,6 +114,7 @@ class User:
         self.played = False
         self.song: Song | None = None
         self.song_end = 0
+        self.listener: Listener | None = None
 
 
 class Simulator:
@@ -108,8 +123,11 @@ class Simulator:
         config: SimulationConfig,
         catalogue: SongCatalogue,
         params: SimulationParams,
+        taste: TasteModel | None = None,
     ) -> None:
+        """`taste=None` is eventsim's behaviour: every song drawn by popularity alone."""
         self.config = config
+        self.taste = taste
         self.model = SessionModel(config)
         self.catalogue = catalogue
         self.params = params
@@ -131,6 +149,7 @@ class Simulator:
         self._surnames = people.last_names()
         self._locations = people.locations()
         self._agents = people.user_agents()
+        self._tag: Any = params.tag if params.tag is not None else UNSET
 
     # -- users -----------------------------------------------------------------------------
 
@@ -138,30 +157,17 @@ class Simulator:
         rng = self.rng
         self._last_user_id += 1  # eventsim pre-increments: the first id is the base + 1
         first_name, gender = self._names.pick(rng)
-        location = self._locations.pick(rng)
-        device = {
-            "city": location.city,
-            "zip": location.zip,
-            "state": location.state,
-            "user_agent": self._agents.pick(rng),
-            "lon": location.lon,
-            "lat": location.lat,
-        }
-        details = {
-            "user_id": self._last_user_id,
-            "last_name": self._surnames.pick(rng),
-            "first_name": first_name,
-            "gender": gender,
-            "registration": registration_s * 1000 + self.ms_part,
-            "tag": self.params.tag if self.params.tag is not None else UNSET,
-        }
         user = User(
             self._last_user_id,
             clock.per_user_mean(self.config.alpha, rng),
             clock.per_user_mean(self.config.beta, rng),
-            device,
-            details,
+            self._locations.pick(rng),
+            self._agents.pick(rng),
+            (first_name, self._surnames.pick(rng), gender),
+            registration_s * 1000 + self.ms_part,
         )
+        if self.taste is not None:
+            user.listener = self.taste.new_listener(rng)
         self.users += 1
         first = self.model.first_state(auth, level, rng.random())
         if first is None:
@@ -216,7 +222,11 @@ class Simulator:
         user.state = state
         user.auth_event = user.cursor.visit(model.page[state], model.status[state])
         if model.page[state] == "NextSong":
-            user.song = self.catalogue.pick(self.rng.random())
+            if user.listener is None:
+                user.song = self.catalogue.pick(self.rng.random())
+            else:
+                previous = user.song if user.played else None
+                user.song = self.taste.pick(user.listener, previous, self.rng)  # type: ignore[union-attr]
             user.song_end = user.ts + int(user.song.duration)
             user.played = True
 
@@ -246,13 +256,24 @@ class Simulator:
     # -- output ------------------------------------------------------------------------------
 
     def _records(self, user: User) -> Iterator[SimulatedEvent]:
-        model, s = self.model, user.state
-        shown = model.shows_user[s]
-        details = user.details if shown else {}
-        # The same rule as backbeat.events.keys.kafka_key, without building the record first.
-        key = str(user.user_id).encode() if shown else f"session-{user.session_id}".encode()
-        ts = user.ts * 1000 + self.ms_part
+        model, s, where = self.model, user.state, user.location
         page, auth, level = model.page[s], model.auth[s], model.level[s]
+        ts = user.ts * 1000 + self.ms_part
+        session_id, item = user.session_id, user.item
+        # The same key rule as backbeat.events.keys.kafka_key, without building a record first.
+        if model.shows_user[s]:
+            key = str(user.user_id).encode()
+            user_id: Any = user.user_id
+            last_name: Any = user.last_name
+            first_name: Any = user.first_name
+            gender: Any = user.gender
+            registration: Any = user.registration
+            tag: Any = self._tag
+        else:
+            key = f"session-{session_id}".encode()
+            user_id = last_name = first_name = gender = registration = tag = UNSET
+        city, zip_code, state, agent = where.city, where.zip, where.state, user.agent
+        lon, lat = where.lon, where.lat
         song = user.song if page == "NextSong" else None
         if song is not None:
             yield SimulatedEvent(
@@ -263,12 +284,22 @@ class Simulator:
                     song=song.title,
                     duration=song.duration,
                     ts=ts,
-                    session_id=user.session_id,
+                    session_id=session_id,
                     auth=auth,
                     level=level,
-                    item_in_session=user.item,
-                    **user.device,
-                    **details,
+                    item_in_session=item,
+                    city=city,
+                    zip=zip_code,
+                    state=state,
+                    user_agent=agent,
+                    lon=lon,
+                    lat=lat,
+                    user_id=user_id,
+                    last_name=last_name,
+                    first_name=first_name,
+                    gender=gender,
+                    registration=registration,
+                    tag=tag,
                 ),
             )
         if page == "Submit Upgrade" or page == "Submit Downgrade":
@@ -277,47 +308,94 @@ class Simulator:
                 key,
                 StatusChangeEvent(
                     ts=ts,
-                    session_id=user.session_id,
+                    session_id=session_id,
                     auth=auth,
                     level=level,
-                    item_in_session=user.item,
-                    **user.device,
-                    **details,
+                    item_in_session=item,
+                    city=city,
+                    zip=zip_code,
+                    state=state,
+                    user_agent=agent,
+                    lon=lon,
+                    lat=lat,
+                    user_id=user_id,
+                    last_name=last_name,
+                    first_name=first_name,
+                    gender=gender,
+                    registration=registration,
+                    tag=tag,
                 ),
             )
         if user.auth_event:
-            success = auth == LOGGED_IN
-            yield SimulatedEvent(
-                "auth_events",
-                key,
-                AuthEvent(
-                    ts=ts,
-                    session_id=user.session_id,
-                    level=level,
-                    item_in_session=user.item,
-                    **user.device,
-                    **(details if success else {}),
-                    success=success,
-                ),
-            )
-        song_fields: dict[str, Any] = (
-            {"artist": song.artist, "song": song.title, "duration": song.duration} if song else {}
-        )
+            if auth == LOGGED_IN:
+                yield SimulatedEvent(
+                    "auth_events",
+                    key,
+                    AuthEvent(
+                        ts=ts,
+                        session_id=session_id,
+                        level=level,
+                        item_in_session=item,
+                        city=city,
+                        zip=zip_code,
+                        state=state,
+                        user_agent=agent,
+                        lon=lon,
+                        lat=lat,
+                        user_id=user_id,
+                        last_name=last_name,
+                        first_name=first_name,
+                        gender=gender,
+                        registration=registration,
+                        tag=tag,
+                        success=True,
+                    ),
+                )
+            else:
+                yield SimulatedEvent(
+                    "auth_events",
+                    key,
+                    AuthEvent(
+                        ts=ts,
+                        session_id=session_id,
+                        level=level,
+                        item_in_session=item,
+                        city=city,
+                        zip=zip_code,
+                        state=state,
+                        user_agent=agent,
+                        lon=lon,
+                        lat=lat,
+                        success=False,
+                    ),
+                )
         yield SimulatedEvent(
             "page_view_events",
             key,
             PageViewEvent(
                 ts=ts,
-                session_id=user.session_id,
+                session_id=session_id,
                 page=page,
                 auth=auth,
                 method=model.method[s],
                 status=model.status[s],
                 level=level,
-                item_in_session=user.item,
-                **user.device,
-                **details,
-                **song_fields,
+                item_in_session=item,
+                city=city,
+                zip=zip_code,
+                state=state,
+                user_agent=agent,
+                lon=lon,
+                lat=lat,
+                user_id=user_id,
+                last_name=last_name,
+                first_name=first_name,
+                gender=gender,
+                registration=registration,
+                tag=tag,
+                artist=song.artist if song else UNSET,
+                song=song.title if song else UNSET,
+                duration=song.duration if song else UNSET,
             ),
         )
 
