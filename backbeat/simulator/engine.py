@@ -256,6 +256,8 @@ class Simulator:
     # -- output ------------------------------------------------------------------------------
 
     def _records(self, user: User) -> Iterator[SimulatedEvent]:
+        # The hot path: explicit keywords per record, not a shared dict unpacked into each,
+        # which measured about 5% slower (bench/generate_throughput.py).
         model, s, where = self.model, user.state, user.location
         page, auth, level = model.page[s], model.auth[s], model.level[s]
         ts = user.ts * 1000 + self.ms_part
