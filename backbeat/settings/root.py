@@ -5,9 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from backbeat.settings.kafka import KafkaSettings
+from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
 from backbeat.settings.redis import RedisSettings
 from backbeat.settings.stack import StackSettings
+from backbeat.settings.warehouse import WarehouseSettings
 
 
 class Settings(BaseModel):
@@ -17,3 +19,5 @@ class Settings(BaseModel):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
     stack: StackSettings = Field(default_factory=StackSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    loader: LoaderSettings = Field(default_factory=LoaderSettings)

@@ -1,0 +1,33 @@
+"""Which warehouse Backbeat writes to, and where it lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from backbeat.settings.base import SettingsGroup, settings_config
+
+
+class WarehouseSettings(SettingsGroup):
+    """The warehouse: DuckDB + Parquet embedded (default) or BigQuery."""
+
+    group = "warehouse"
+    model_config = settings_config(group)
+
+    backend: Literal["duckdb", "bigquery"] = Field(
+        default="duckdb",
+        description="`duckdb` (embedded: Parquet raw files and a DuckDB file) or `bigquery`.",
+    )
+    dir: Path = Field(
+        default=Path(".backbeat/warehouse"),
+        description="DuckDB backend: raw Parquet in `raw/`, vault and marts in `warehouse.duckdb`.",
+    )
+    bigquery_project: str | None = Field(
+        default=None, description="BigQuery backend: the Google Cloud project of the datasets."
+    )
+    bigquery_location: str = Field(default="US", description="BigQuery backend: dataset location.")
+    raw_dataset: str = Field(default="raw", description="Dataset (schema) of the raw tables.")
+    vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
+    marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")

@@ -1,0 +1,48 @@
+"""BigQuery SQL to DuckDB: sqlglot, plus the rules where its output would be wrong.
+
+Backbeat's SQL is written once, in BigQuery's dialect. sqlglot translates it for DuckDB;
+where that translation silently changes the answer, a rule here rewrites the expression
+first. Each rule is tested as a (BigQuery, DuckDB) pair in tests/warehouse/test_dialect.py.
+
+- `FORMAT('%d-%d', a, b)` is printf-style in BigQuery; sqlglot keeps `FORMAT`, which DuckDB
+  reads as `{}`-style, returning the pattern itself. Rule: DuckDB's `printf`
+  (https://duckdb.org/docs/sql/functions/char).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+
+class TranslationError(ValueError):
+    """SQL that cannot be run on DuckDB as written; the message says why."""
+
+
+def _format_to_printf(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Format):
+        return exp.Anonymous(this="printf", expressions=[node.this, *node.expressions])
+    return node
+
+
+_RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (_format_to_printf,)
+
+
+def bigquery_to_duckdb(sql: str) -> list[str]:
+    """Every statement of `sql` (BigQuery) as DuckDB SQL."""
+    try:
+        trees = sqlglot.parse(sql, read="bigquery")
+    except ParseError as exc:
+        detail = exc.errors[0]["description"] if exc.errors else str(exc)
+        raise TranslationError(f"not valid BigQuery SQL: {detail}") from None
+    statements = []
+    for tree in trees:
+        if tree is None:
+            continue
+        for rule in _RULES:
+            tree = tree.transform(rule)
+        statements.append(tree.sql(dialect="duckdb"))
+    return statements

@@ -1,0 +1,75 @@
+"""The raw layer's tables, derived from the event records (one definition of each field).
+
+One table per topic: every eventsim field under its Kafka-fork name, typed (`ts` and
+`registration` as TIMESTAMP), then the Kafka coordinates and load metadata:
+
+| column | meaning |
+|---|---|
+| `_topic`, `_partition`, `_offset` | where the record was in Kafka: the idempotency key |
+| `_kafka_ts` | when Kafka received it (the producer's or broker's timestamp) |
+| `_ingested_at` | when the micro-batch holding it was written to the warehouse |
+| `event_date` | UTC date of `ts`: the partition (a Hive folder on DuckDB, a column on BigQuery) |
+
+`dead_letter` keeps what failed validation: source coordinates, the reason and the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, get_args
+
+import msgspec
+
+from backbeat.events.schemas import TOPIC_SCHEMAS
+
+#: Fields stored as TIMESTAMP although the JSON carries epoch milliseconds.
+TIMESTAMP_FIELDS: Final = frozenset({"ts", "registration"})
+METADATA_COLUMNS: Final = (
+    ("_topic", "STRING"),
+    ("_partition", "INT64"),
+    ("_offset", "INT64"),
+    ("_kafka_ts", "TIMESTAMP"),
+    ("_ingested_at", "TIMESTAMP"),
+)
+DEAD_LETTER_TABLE: Final = "dead_letter"
+DEAD_LETTER_COLUMNS: Final = (
+    ("source_topic", "STRING"),
+    ("source_partition", "INT64"),
+    ("source_offset", "INT64"),
+    ("error", "STRING"),
+    ("original", "BYTES"),
+    ("failed_at", "TIMESTAMP"),
+)
+
+_PYTHON_TYPES: Final = {int: "INT64", str: "STRING", float: "FLOAT64", bool: "BOOL"}
+
+
+@dataclass(frozen=True)
+class EventColumn:
+    """One event field: its JSON name and its BigQuery-style type."""
+
+    name: str
+    type: str
+
+    @property
+    def is_timestamp(self) -> bool:
+        return self.name in TIMESTAMP_FIELDS
+
+
+def event_columns(topic: str) -> list[EventColumn]:
+    """The event fields of `topic`, in eventsim's order, with warehouse types."""
+    columns = []
+    for field in msgspec.structs.fields(TOPIC_SCHEMAS[topic]):
+        python_type = next(t for t in get_args(field.type) or (field.type,) if t in _PYTHON_TYPES)
+        kind = "TIMESTAMP" if field.encode_name in TIMESTAMP_FIELDS else _PYTHON_TYPES[python_type]
+        columns.append(EventColumn(field.encode_name, kind))
+    return columns
+
+
+def raw_columns(topic: str) -> list[tuple[str, str]]:
+    """Every column of `raw.<topic>` (event fields, then metadata, then `event_date`)."""
+    return (
+        [(c.name, c.type) for c in event_columns(topic)]
+        + list(METADATA_COLUMNS)
+        + [("event_date", "DATE")]
+    )
