@@ -21,11 +21,12 @@ test-unit: setup  ## the fast tests only (no services)
 lint: setup  ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy backbeat
+	$(RUN) mypy backbeat dataflows
 
-demo: setup  ## for now: stack up, a day of simulated events into Kafka, status (`make down` stops it)
+demo: setup  ## for now: stack up, a day of simulated events into Kafka, loaded into raw (`make down` stops it)
 	$(RUN) backbeat up
 	$(RUN) backbeat generate --nusers 2000 --from 1
+	$(RUN) backbeat load --exit-when-idle 3
 	$(RUN) backbeat status
 
 down:

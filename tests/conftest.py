@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backbeat import stack
-from backbeat.settings import Settings, get_settings
+from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import private_stack_settings
 
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
@@ -37,7 +37,27 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         stack.down(settings)
 
 
+@pytest.fixture
+def fresh_kafka(tmp_path: Path) -> Iterator[Settings]:
+    """A Kafka of its own (empty topics) for one test, with a private warehouse and recovery dir."""
+    settings = private_stack_settings(get_settings(), tmp_path / "state")
+    settings = with_overrides(
+        settings,
+        warehouse={"dir": tmp_path / "warehouse"},
+        loader={"recovery_dir": tmp_path / "recovery", "metrics_port": 0, "snapshot_seconds": 1},
+    )
+    try:
+        stack.up(settings, ["kafka"])
+        yield settings
+    finally:
+        stack.down(settings, ["kafka"])
+
+
+#: Fixtures that start real services: tests using them are integration tests.
+_SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "local_stack" in getattr(item, "fixturenames", ()):
+        if _SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)

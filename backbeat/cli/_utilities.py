@@ -39,7 +39,7 @@ def expected_errors() -> Iterator[None]:
 
 def print_json(data: Any) -> None:
     """Machine-readable output for scripts: JSON on stdout, nothing else there."""
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
 
 
 def progress_printer() -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from backbeat import __version__
-from backbeat.cli import config, events, stack
+from backbeat.cli import config, events, stack, warehouse
 
 app = typer.Typer(
     name="backbeat",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(stack.app)
 app.add_typer(events.app)
+app.add_typer(warehouse.app)
 app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
 
 

@@ -30,11 +30,17 @@ def private_stack_settings(base: Settings, state_dir: Path) -> Settings:
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
-    """The BACKBEAT_* variables that make a subprocess use the stack of `settings`."""
+    """The BACKBEAT_* variables that make a subprocess use the stack and warehouse of `settings`."""
     return {
         "BACKBEAT_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "BACKBEAT_REDIS_URL": str(settings.redis.url),
         "BACKBEAT_PREFECT_API_URL": str(settings.prefect.api_url),
         "BACKBEAT_STACK_STATE_DIR": str(settings.stack.state_dir),
         "BACKBEAT_STACK_KAFKA_CONTROLLER_PORT": str(settings.stack.kafka_controller_port),
+        "BACKBEAT_WAREHOUSE_DIR": str(settings.warehouse.dir),
+        "BACKBEAT_LOADER_RECOVERY_DIR": str(settings.loader.recovery_dir),
+        "BACKBEAT_LOADER_METRICS_PORT": str(settings.loader.metrics_port),
+        "BACKBEAT_LOADER_SNAPSHOT_SECONDS": str(settings.loader.snapshot_seconds),
+        "BACKBEAT_LOADER_BATCH_MAX_ROWS": str(settings.loader.batch_max_rows),
+        "BACKBEAT_LOADER_BATCH_MAX_SECONDS": str(settings.loader.batch_max_seconds),
     }

@@ -1,0 +1,148 @@
+"""`backbeat load` and `backbeat sql`: Kafka into the raw tables, and querying them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
+from backbeat.kafka.admin import broker_count
+from backbeat.settings import get_settings
+from backbeat.warehouse import QueryError, open_warehouse
+
+app = typer.Typer()
+
+
+def _init_recovery(directory: Path, partitions: int) -> None:
+    """Bytewax needs its recovery partitions created before the first run."""
+    if directory.exists() and any(directory.iterdir()):
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "bytewax.recovery", str(directory), str(partitions)], check=True
+    )
+
+
+@app.command()
+def load(
+    exit_when_idle: Annotated[
+        float | None,
+        typer.Option(
+            "--exit-when-idle",
+            min=0,
+            help="Stop once every partition has been drained for this many seconds "
+            "(default: run until stopped).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Bytewax workers (default: setting)."),
+    ] = None,
+) -> None:
+    """Run the loader dataflow: Kafka -> validated micro-batches -> raw tables, exactly once."""
+    settings = get_settings()
+    if settings.warehouse.backend != "duckdb":
+        exit_with_error(
+            f"the loader does not write to {settings.warehouse.backend} yet; use duckdb"
+        )
+    if broker_count(settings.kafka) == 0:
+        servers = settings.kafka.bootstrap_servers
+        exit_with_error(f"Kafka at {servers} is not reachable; start it with `backbeat up`")
+    loader = settings.loader
+    _init_recovery(loader.recovery_dir, 4)
+    factory = f"dataflows.loader:build_flow({exit_when_idle!r})"
+    argv = [
+        sys.executable,
+        "-m",
+        "bytewax.run",
+        factory,
+        "-w",
+        str(workers or loader.workers),
+        "-r",
+        str(loader.recovery_dir),
+        "-s",
+        str(loader.snapshot_seconds),
+        "-b",  # recovery partitions are not backed up elsewhere: keep no extra snapshots
+        "0",
+    ]
+    err_console.print(
+        f"loading {settings.kafka.bootstrap_servers} -> {settings.warehouse.dir}/raw "
+        f"(metrics on 127.0.0.1:{loader.metrics_port}/metrics)"
+        if loader.metrics_port
+        else ""
+    )
+    process = subprocess.Popen(argv)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        process.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:  # the child got the same SIGINT and is flushing
+        code = process.wait()
+    if code != 0:
+        exit_with_error(f"the loader exited with code {code}", code=code if code > 0 else 1)
+    _print_raw_counts()
+
+
+def _print_raw_counts() -> None:
+    try:
+        counts = open_warehouse(get_settings()).raw_counts()
+    except QueryError as exc:
+        err_console.print(f"[yellow]could not count raw rows: {exc}[/]")
+        return
+    _print_table(["table", "rows in raw"], [(f"raw.{t}", f"{n:,}") for t, n in counts.items()])
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _print_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(_shown(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="One SQL statement in BigQuery's dialect, e.g. SELECT ... FROM raw.listen_events"
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON objects.")] = False,
+) -> None:
+    """Run one SQL statement (BigQuery dialect) against the configured warehouse."""
+    try:
+        result = open_warehouse(get_settings()).query(query)
+    except QueryError as exc:
+        exit_with_error(str(exc))
+    if as_json:
+        print_json(
+            [
+                {
+                    c: _shown(v) if isinstance(v, bytes) else v
+                    for c, v in zip(result.columns, row, strict=True)
+                }
+                for row in result.rows
+            ]
+        )
+        return
+    _print_table(result.columns, result.rows)
+    err_console.print(f"{len(result.rows)} rows", highlight=False)

@@ -1,0 +1,1 @@
+"""Bytewax connectors shared by Backbeat's dataflows."""

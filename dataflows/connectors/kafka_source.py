@@ -1,0 +1,211 @@
+"""Kafka topics as a Bytewax source that can stop: when idle, or on SIGTERM.
+
+Bytewax's own KafkaSource tails forever. Backbeat's loader also runs as a batch job
+(`--exit-when-idle`) and must flush its open micro-batches when asked to stop, so this
+source ends a partition when its stop event is set or when the partition has been drained
+(at the end of the log) for `exit_when_idle_s`.
+
+Unit of parallelism: one Kafka partition per Bytewax partition. Delivery: offsets live in
+Bytewax's recovery snapshots (nothing is committed to Kafka), so after a crash records since
+the last snapshot are read again; the sink must be idempotent for an exactly-once effect.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from prometheus_client import Gauge
+
+from backbeat.kafka.admin import admin_client
+from backbeat.settings.kafka import KafkaSettings
+
+KAFKA_LAG = Gauge(
+    "backbeat_loader_kafka_lag_records",
+    "Records in a partition not yet read by the loader (high watermark - next offset)",
+    ["topic", "partition"],
+)
+_LAG_EVERY_S = 5.0
+_IDLE_WAKE = timedelta(milliseconds=50)
+
+
+class EndOfPartitionClock:
+    """How long a partition has been at the end of its log, from the events of its reads.
+
+    librdkafka reports the end once per time it is reached, often in the same read as the
+    last records, so the order of events within a read matters: a record after the end
+    means the partition moved on; an end after the records means it is drained.
+    """
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def record(self) -> None:
+        self._since = None
+
+    def end(self, now: float) -> None:
+        if self._since is None:
+            self._since = now
+
+    @property
+    def at_end(self) -> bool:
+        return self._since is not None
+
+    def idle_for(self, now: float) -> float:
+        """Seconds at the end of the log (0 while records are coming)."""
+        return 0.0 if self._since is None else now - self._since
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+
+class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        topic: str,
+        partition: int,
+        next_offset: int,
+        batch_size: int,
+        exit_when_idle_s: float | None,
+        stop: threading.Event,
+    ) -> None:
+        self._topic, self._partition = topic, partition
+        self._next_offset = next_offset
+        self._batch_size = batch_size
+        self._exit_when_idle_s = exit_when_idle_s
+        self._stop = stop
+        options: dict[str, str | int | float | bool] = {
+            "group.id": "backbeat-loader-unused",  # assign() below: no group membership
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "log_level": 3,
+        }
+        self._consumer = Consumer(settings.client_config(**options))
+        self._consumer.assign([TopicPartition(topic, partition, next_offset)])
+        self._end = EndOfPartitionClock()
+        self._lag_checked = 0.0
+        self._labels = {"topic": topic, "partition": str(partition)}
+
+    def next_batch(self) -> Iterable[KafkaRecord]:
+        if self._stop.is_set():
+            raise StopIteration
+        messages = self._consumer.consume(self._batch_size, 0.0)
+        batch = []
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    self._end.end(time.monotonic())
+                    continue
+                raise RuntimeError(
+                    f"reading {self._topic}[{self._partition}] from Kafka failed: {error}"
+                )
+            _, stamp = message.timestamp()
+            timestamp = -1 if stamp is None else stamp  # -1: no timestamp
+            offset = message.offset()
+            assert offset is not None  # only error events lack one
+            self._end.record()
+            batch.append(
+                KafkaRecord(
+                    self._topic,
+                    self._partition,
+                    offset,
+                    timestamp,
+                    message.key(),
+                    message.value(),
+                )
+            )
+        if batch:
+            self._next_offset = batch[-1].offset + 1
+        elif (
+            self._exit_when_idle_s is not None
+            and self._end.at_end
+            and self._end.idle_for(time.monotonic()) >= self._exit_when_idle_s
+        ):
+            raise StopIteration
+        self._report_lag()
+        return batch
+
+    def next_awake(self) -> datetime | None:
+        # After an empty read, do not spin: look again a little later.
+        return datetime.now(UTC) + _IDLE_WAKE if self._end.at_end else None
+
+    def _report_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked < _LAG_EVERY_S:
+            return
+        self._lag_checked = now
+        try:
+            low, high = self._consumer.get_watermark_offsets(
+                TopicPartition(self._topic, self._partition), cached=False, timeout=1
+            )
+        except KafkaException:  # e.g. a leader election: a metric never stops the loader
+            return
+        position = self._next_offset if self._next_offset >= 0 else low
+        KAFKA_LAG.labels(**self._labels).set(max(0, high - position))
+
+    def snapshot(self) -> int:
+        return self._next_offset
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
+    """Every partition of `topics`, from the beginning (or where recovery left off)."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        topics: Sequence[str],
+        batch_size: int = 5000,
+        exit_when_idle_s: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        if not topics:
+            raise ValueError(f"at least one topic is needed, got {topics!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+        if exit_when_idle_s is not None and exit_when_idle_s < 0:
+            raise ValueError(f"exit_when_idle_s must be >= 0, got {exit_when_idle_s!r}")
+        self._settings = settings
+        self._topics = list(topics)
+        self._batch_size = batch_size
+        self._exit_when_idle_s = exit_when_idle_s
+        self._stop = stop or threading.Event()
+
+    def list_parts(self) -> list[str]:
+        metadata = admin_client(self._settings).list_topics(timeout=10)
+        parts = []
+        for topic in self._topics:
+            if topic not in metadata.topics or metadata.topics[topic].error is not None:
+                raise RuntimeError(
+                    f"Kafka topic {topic!r} does not exist; create it (backbeat up does)"
+                )
+            parts += [f"{topic}#{p}" for p in sorted(metadata.topics[topic].partitions)]
+        return parts
+
+    def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _KafkaPartition:
+        topic, _, partition = for_part.rpartition("#")
+        return _KafkaPartition(
+            self._settings,
+            topic,
+            int(partition),
+            OFFSET_BEGINNING if resume_state is None else resume_state,
+            self._batch_size,
+            self._exit_when_idle_s,
+            self._stop,
+        )

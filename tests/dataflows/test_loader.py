@@ -1,0 +1,196 @@
+"""The loader against a real Kafka: every record exactly once, bad ones to dead_letter,
+crashes at random points lose and duplicate nothing."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer
+
+from backbeat.emit.pacing import Pacer
+from backbeat.emit.runs import run_replay, run_simulation
+from backbeat.emit.sinks import KafkaSink
+from backbeat.kafka.dead_letter import parse_headers
+from backbeat.settings import Settings, with_overrides
+from backbeat.simulator.catalogue import generated_catalogue
+from backbeat.simulator.config import load_config
+from backbeat.simulator.default_model import CONFIG_PATH
+from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.stack.private import settings_environment
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+
+JAN_1 = 1_704_067_200_000
+DAY_MS = 86_400_000
+
+
+def _produce_simulation(settings: Settings, users: int, days: float, seed: int) -> Counter[str]:
+    params = SimulationParams(
+        start_ms=JAN_1, end_ms=JAN_1 + int(days * DAY_MS), n_users=users, seed=seed
+    )
+    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(2000, seed), params)
+    return Counter(run_simulation(simulator, KafkaSink(settings.kafka), Pacer(None, 0)).counts)
+
+
+def _loader_argv(settings: Settings, exit_when_idle: float | None, workers: int = 2) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bytewax.run",
+        f"dataflows.loader:build_flow({exit_when_idle!r})",
+        "-w",
+        str(workers),
+        "-r",
+        str(settings.loader.recovery_dir),
+        "-s",
+        "1",
+        "-b",
+        "0",
+    ]
+
+
+def _init_recovery(settings: Settings) -> None:
+    settings.loader.recovery_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "bytewax.recovery", str(settings.loader.recovery_dir), "4"],
+        check=True,
+    )
+
+
+def _raw_counts(settings: Settings) -> dict[str, int]:
+    return DuckDBWarehouse(settings.warehouse.dir).raw_counts()
+
+
+def _distinct_coordinates(settings: Settings, table: str) -> int:
+    result = DuckDBWarehouse(settings.warehouse.dir).query(
+        f"SELECT COUNT(DISTINCT FORMAT('%d/%d', _partition, _offset)) FROM raw.{table}"
+    )
+    return int(result.rows[0][0])
+
+
+def test_backbeat_load_lands_every_produced_record_once(
+    fresh_kafka: Settings, tmp_path: Path
+) -> None:
+    produced = _produce_simulation(fresh_kafka, users=200, days=2, seed=3)
+    env = {**os.environ, **settings_environment(fresh_kafka), "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2", "-w", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    counts = _raw_counts(fresh_kafka)
+    for topic, count in produced.items():
+        assert counts[topic] == count, topic
+        assert _distinct_coordinates(fresh_kafka, topic) == count
+    assert counts["dead_letter"] == 0
+    assert f"{produced['page_view_events']:,}" in result.stdout  # the summary table
+
+
+def test_bad_records_go_to_dead_letter_and_nothing_stops(
+    fresh_kafka: Settings, eventsim_real: Path
+) -> None:
+    good = (
+        (eventsim_real / "kafka_fork_zipcodecore" / "output" / "page_view_events")
+        .read_bytes()
+        .splitlines(keepends=True)
+    )
+    bad = [
+        b"{not json at all\n",
+        good[0].replace(b'"ts":1703438319902', b'"ts":"noon"'),
+        good[1].replace(b'"page":"NextSong",', b""),
+        good[2].replace(b'"lat":', b'"mood":"happy","lat":'),
+    ]
+    producer = Producer(fresh_kafka.kafka.client_config(**{"log_level": 0}))
+    stream = list(good[:40]) + bad[:2] + list(good[40:]) + bad[2:]
+    for value in stream:  # one partition, so offsets follow the order here
+        producer.produce("page_view_events", value, partition=0)
+    assert producer.flush(30) == 0
+    del producer
+    _init_recovery(fresh_kafka)
+    env = {**os.environ, **settings_environment(fresh_kafka)}
+    subprocess.run(_loader_argv(fresh_kafka, 2.0), env=env, check=True, timeout=300)
+
+    counts = _raw_counts(fresh_kafka)
+    assert counts["page_view_events"] == len(good) == 92
+    assert counts["dead_letter"] == 4
+    reasons = (
+        DuckDBWarehouse(fresh_kafka.warehouse.dir)
+        .query("SELECT error, original FROM raw.dead_letter ORDER BY source_offset")
+        .rows
+    )
+    assert [r[1] for r in reasons] == [
+        b.rstrip(b"\n") + b"\n" if b.endswith(b"\n") else b for b in bad
+    ]
+    assert "not JSON" in reasons[0][0]
+    assert "Expected `int`, got `str` - at `$.ts`" in reasons[1][0]
+    assert "missing required field `page`" in reasons[2][0]
+    assert "unknown field `mood`" in reasons[3][0]
+
+    consumer = Consumer(
+        fresh_kafka.kafka.client_config(**{"group.id": "t", "auto.offset.reset": "earliest"})
+    )
+    consumer.subscribe(["dead_letter"])
+    letters, deadline = [], time.monotonic() + 30
+    while len(letters) < 4 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            letters.append(parse_headers(message.headers()))
+    consumer.close()
+    assert sorted(int(h["bb.source.offset"]) for h in letters) == [40, 41, 94, 95]
+    assert {h["bb.stage"] for h in letters} == {"loader"}
+
+
+def test_kill_9_at_random_points_loses_and_duplicates_nothing(fresh_kafka: Settings) -> None:
+    settings = with_overrides(fresh_kafka, loader={"batch_max_rows": 500, "batch_max_seconds": 0.2})
+    produced = _produce_simulation(settings, users=3000, days=4, seed=11)
+    total = sum(produced.values())
+    assert total > 150_000
+    _init_recovery(settings)
+    env = {**os.environ, **settings_environment(settings)}
+    chance = random.Random(2024)
+    loaded_after_kills = []
+    # Start-up to the first file takes 2-3 s here; kill somewhere after that.
+    for window in ((3.0, 4.5), (2.5, 6.0), (2.5, 6.0)):
+        process = subprocess.Popen(_loader_argv(settings, None), env=env, start_new_session=True)
+        time.sleep(chance.uniform(*window))
+        assert process.poll() is None, "the loader should still be running when it is killed"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        loaded_after_kills.append(
+            sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter")
+        )
+    # A kill interrupted a load in progress (else this test would prove nothing).
+    assert any(0 < n < total for n in loaded_after_kills), loaded_after_kills
+    assert all(n <= total for n in loaded_after_kills)
+    subprocess.run(_loader_argv(settings, 3.0), env=env, check=True, timeout=600)
+    counts = _raw_counts(settings)
+    for topic, count in produced.items():
+        assert counts[topic] == count, (topic, counts[topic], count)
+        assert _distinct_coordinates(settings, topic) == count
+
+
+def test_real_eventsim_samples_all_land(fresh_kafka: Settings, eventsim_real: Path) -> None:
+    replayed = run_replay(
+        [eventsim_real / "kafka_fork_zipcodecore", eventsim_real / "sparkify_dend_log_data"],
+        KafkaSink(fresh_kafka.kafka),
+    )
+    assert replayed.rejected == 0
+    _init_recovery(fresh_kafka)
+    env = {**os.environ, **settings_environment(fresh_kafka)}
+    subprocess.run(_loader_argv(fresh_kafka, 2.0, workers=1), env=env, check=True, timeout=300)
+    counts = _raw_counts(fresh_kafka)
+    assert counts["page_view_events"] == 92 + 8056
+    assert counts["listen_events"] == 76 + 867 + 6820
+    assert counts["status_change_events"] == 9
+    assert counts["auth_events"] == replayed.counts["auth_events"]
+    assert counts["dead_letter"] == 0
