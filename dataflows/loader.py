@@ -6,7 +6,7 @@
 Records are validated with Backbeat's event schemas; anything that fails goes to the
 `dead_letter` topic and table with the reason. Valid records are grouped per Kafka
 topic-partition into micro-batches, written when a batch reaches `batch_max_rows` rows or
-`batch_max_seconds` after its first row, whichever comes first.
+`batch_max_seconds` after its first row, whichever comes first (dataflows/micro_batch.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from backbeat.settings import Settings, get_settings
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
 from dataflows.connectors.raw_sink import RawTablesSink
+from dataflows.micro_batch import micro_batch
 
 #: Set on SIGTERM/SIGINT: sources end, open batches are flushed, the dataflow exits.
 STOP = threading.Event()
@@ -90,11 +91,8 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
     # KafkaRecord
     rows = op.flat_map_batch("validate", records, validate_batch)
     # (topic#partition, RawRow | DeadRow)
-    batches = op.collect(
-        "micro_batch",
-        rows,
-        timeout=timedelta(seconds=loader.batch_max_seconds),
-        max_size=loader.batch_max_rows,
+    batches = micro_batch(
+        "micro_batch", rows, loader.batch_max_rows, timedelta(seconds=loader.batch_max_seconds)
     )
     # (topic#partition, [RawRow | DeadRow])
     op.output("write_raw", batches, RawTablesSink(settings.kafka, settings.warehouse.dir))

@@ -73,11 +73,12 @@ def load(
         "-b",  # recovery partitions are not backed up elsewhere: keep no extra snapshots
         "0",
     ]
+    metrics = (
+        f" (metrics on 127.0.0.1:{loader.metrics_port}/metrics)" if loader.metrics_port else ""
+    )
     err_console.print(
-        f"loading {settings.kafka.bootstrap_servers} -> {settings.warehouse.dir}/raw "
-        f"(metrics on 127.0.0.1:{loader.metrics_port}/metrics)"
-        if loader.metrics_port
-        else ""
+        f"loading {settings.kafka.bootstrap_servers} -> {settings.warehouse.dir}/raw{metrics}",
+        highlight=False,
     )
     process = subprocess.Popen(argv)
 

@@ -31,7 +31,8 @@ KAFKA_LAG = Gauge(
     ["topic", "partition"],
 )
 _LAG_EVERY_S = 5.0
-_IDLE_WAKE = timedelta(milliseconds=50)
+_IDLE_WAKE = timedelta(milliseconds=50)  # after an empty read at the end of the log
+_EMPTY_WAKE = timedelta(milliseconds=10)  # after an empty read elsewhere (data in flight)
 
 
 class EndOfPartitionClock:
@@ -96,6 +97,7 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
         self._consumer = Consumer(settings.client_config(**options))
         self._consumer.assign([TopicPartition(topic, partition, next_offset)])
         self._end = EndOfPartitionClock()
+        self._last_read_empty = False
         self._lag_checked = 0.0
         self._labels = {"topic": topic, "partition": str(partition)}
 
@@ -128,6 +130,7 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
                     message.value(),
                 )
             )
+        self._last_read_empty = not batch
         if batch:
             self._next_offset = batch[-1].offset + 1
         elif (
@@ -141,7 +144,9 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
 
     def next_awake(self) -> datetime | None:
         # After an empty read, do not spin: look again a little later.
-        return datetime.now(UTC) + _IDLE_WAKE if self._end.at_end else None
+        if not self._last_read_empty:
+            return None
+        return datetime.now(UTC) + (_IDLE_WAKE if self._end.at_end else _EMPTY_WAKE)
 
     def _report_lag(self) -> None:
         now = time.monotonic()

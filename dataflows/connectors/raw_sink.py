@@ -76,11 +76,12 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
         for fresh_row in fresh:
             if isinstance(fresh_row, RawRow):
                 by_topic[fresh_row.topic].append(fresh_row)
+        visible_ms = self._clock() * 1000  # after the rename: the rows are queryable now
         for topic, written in by_topic.items():
             ROWS_WRITTEN.labels(topic).inc(len(written))
             lag = EVENT_LAG.labels(topic)
             for event in written:
-                lag.observe(max(0.0, (now_ms - event.event_ms) / 1000))
+                lag.observe(max(0.0, (visible_ms - event.event_ms) / 1000))
         if dead:
             ROWS_WRITTEN.labels("dead_letter").inc(len(dead))
         if len(fresh) < len(rows):
