@@ -194,3 +194,37 @@ def test_real_eventsim_samples_all_land(fresh_kafka: Settings, eventsim_real: Pa
     assert counts["status_change_events"] == 9
     assert counts["auth_events"] == replayed.counts["auth_events"]
     assert counts["dead_letter"] == 0
+
+
+def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
+    import httpx
+
+    from backbeat.stack.private import free_port
+
+    port = free_port()
+    settings = with_overrides(fresh_kafka, loader={"metrics_port": port})
+    produced = _produce_simulation(settings, users=100, days=1, seed=4)
+    _init_recovery(settings)
+    env = {**os.environ, **settings_environment(settings)}
+    process = subprocess.Popen(
+        _loader_argv(settings, None, workers=1), env=env, start_new_session=True
+    )
+    views = produced["page_view_events"]
+    written = f'backbeat_loader_rows_written_total{{table="page_view_events"}} {views}.0'
+    try:
+        deadline, text = time.monotonic() + 60, ""
+        while time.monotonic() < deadline:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+            except httpx.HTTPError:
+                text = ""
+            if written in text:
+                break
+            time.sleep(0.5)
+        assert written in text
+        assert "backbeat_loader_event_to_warehouse_seconds_bucket" in text
+        assert "backbeat_loader_batch_write_seconds_count" in text
+        assert 'backbeat_loader_kafka_lag_records{partition="0",topic="listen_events"}' in text
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) == 0  # SIGTERM: open batches flushed, clean exit
