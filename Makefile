@@ -3,12 +3,16 @@
 
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
+# The BigQuery emulator lives in its own virtualenv (it pins an older sqlglot than Backbeat).
+EMULATOR_VENV := $(HOME)/.cache/backbeat/bqemulator-venv
 
 .PHONY: setup test test-unit lint demo down clean
 
-setup:  ## venv from uv.lock, system programs (redis-server, Java, Maven), Kafka's jars
+setup:  ## venv from uv.lock, the BigQuery emulator's venv, system programs, Kafka's jars
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
 	$(UV) sync --frozen
+	$(UV) venv -q --allow-existing -p 3.11 $(EMULATOR_VENV)
+	$(UV) pip sync -q -p $(EMULATOR_VENV)/bin/python deployments/bigquery/emulator-requirements.txt
 	./deployments/local/install-prerequisites.sh
 	$(RUN) backbeat prepare
 

@@ -53,8 +53,68 @@ def fresh_kafka(tmp_path: Path) -> Iterator[Settings]:
         stack.down(settings, ["kafka"])
 
 
+EMULATOR_PYTHON = Path.home() / ".cache" / "backbeat" / "bqemulator-venv" / "bin" / "python"
+EMULATOR_LAUNCHER = Path(__file__).resolve().parents[1] / "deployments" / "bigquery" / "emulator.py"
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local BigQuery (bqemulator, in its own virtualenv) for the session; yields its URL."""
+    import subprocess
+    import time
+
+    import httpx
+
+    from backbeat.stack.private import free_port
+
+    assert EMULATOR_PYTHON.exists(), f"{EMULATOR_PYTHON} is missing: run `make setup`"
+    rest, grpc = free_port(), free_port()
+    log = (tmp_path_factory.mktemp("bqemulator") / "emulator.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(EMULATOR_PYTHON),
+            str(EMULATOR_LAUNCHER),
+            "start",
+            "--rest-port",
+            str(rest),
+            "--grpc-port",
+            str(grpc),
+            "--project",
+            "backbeat-test",
+            "--log-level",
+            "warning",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{rest}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (
+                f"bqemulator exited with {process.returncode}; see {log.name}"
+            )
+            try:
+                if (
+                    httpx.get(
+                        f"{url}/bigquery/v2/projects/backbeat-test/datasets", timeout=1
+                    ).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"bqemulator did not answer in 90 s; see {log.name}"
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
 #: Fixtures that start real services: tests using them are integration tests.
-_SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka"})
+_SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka", "bigquery_emulator"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -28,6 +28,10 @@ class WarehouseSettings(SettingsGroup):
         default=None, description="BigQuery backend: the Google Cloud project of the datasets."
     )
     bigquery_location: str = Field(default="US", description="BigQuery backend: dataset location.")
+    bigquery_endpoint: str | None = Field(
+        default=None,
+        description="BigQuery API endpoint override (an emulator); requests to it are anonymous.",
+    )
     raw_dataset: str = Field(default="raw", description="Dataset (schema) of the raw tables.")
     vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
     marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")

@@ -1,0 +1,1 @@
+"""The production backend: BigQuery datasets `raw`, `vault`, `marts` (names configurable)."""

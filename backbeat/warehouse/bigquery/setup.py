@@ -1,0 +1,50 @@
+"""`backbeat bigquery init`: the datasets and raw tables, created if missing (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.cloud import bigquery
+
+from backbeat.settings.warehouse import WarehouseSettings
+from backbeat.warehouse.bigquery.client import bigquery_client
+from backbeat.warehouse.bigquery.tables import raw_table_specs, table_definition
+
+#: What the loader's and the flows' service account needs, and why.
+SERVICE_ACCOUNT_ROLES: tuple[tuple[str, str], ...] = (
+    (
+        "roles/bigquery.dataEditor",
+        "on the raw, vault and marts datasets: write rows, create tables",
+    ),
+    ("roles/bigquery.jobUser", "on the project: run the flows' queries"),
+    ("roles/bigquery.readSessionUser", "on the project: read results through the Storage Read API"),
+)
+
+
+@dataclass
+class InitReport:
+    created_datasets: list[str] = field(default_factory=list)
+    created_tables: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+def init_bigquery(settings: WarehouseSettings) -> InitReport:
+    """Create the raw, vault and marts datasets and the raw tables where they are missing."""
+    client = bigquery_client(settings)
+    project = client.project
+    report = InitReport()
+    for name in (settings.raw_dataset, settings.vault_dataset, settings.marts_dataset):
+        dataset = bigquery.Dataset(f"{project}.{name}")
+        dataset.location = settings.bigquery_location
+        before = {d.dataset_id for d in client.list_datasets()}
+        client.create_dataset(dataset, exists_ok=True)
+        (report.existing if name in before else report.created_datasets).append(name)
+    existing_tables = {t.table_id for t in client.list_tables(f"{project}.{settings.raw_dataset}")}
+    for spec in raw_table_specs():
+        full_name = f"{settings.raw_dataset}.{spec.name}"
+        if spec.name in existing_tables:
+            report.existing.append(full_name)
+            continue
+        client.create_table(table_definition(project, settings.raw_dataset, spec), exists_ok=True)
+        report.created_tables.append(full_name)
+    return report

@@ -1,0 +1,60 @@
+"""BigQuery definitions of the raw tables, from the same schema as the DuckDB backend.
+
+Raw tables are partitioned by day on `event_date` (so a day's scan reads a day) and clustered
+by user, then session (so one user's events sit together); `dead_letter` is clustered by the
+topic it came from. https://cloud.google.com/bigquery/docs/partitioned-tables ,
+https://cloud.google.com/bigquery/docs/clustered-tables
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.cloud import bigquery
+
+from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.warehouse.raw_schema import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, raw_columns
+
+PARTITION_FIELD = "event_date"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: list[tuple[str, str]]
+    clustering: list[str]
+    description: str
+
+    def schema(self) -> list[bigquery.SchemaField]:
+        return [bigquery.SchemaField(name, kind, mode="NULLABLE") for name, kind in self.columns]
+
+
+def raw_table_specs() -> list[TableSpec]:
+    specs = [
+        TableSpec(
+            topic,
+            raw_columns(topic),
+            ["userId", "sessionId"],
+            f"eventsim `{topic}` as received: one row per Kafka record (_partition, _offset).",
+        )
+        for topic in EVENT_TOPICS
+    ]
+    specs.append(
+        TableSpec(
+            DEAD_LETTER_TABLE,
+            [*DEAD_LETTER_COLUMNS, (PARTITION_FIELD, "DATE")],
+            ["source_topic"],
+            "Records that failed validation: where they came from, why, and their bytes.",
+        )
+    )
+    return specs
+
+
+def table_definition(project: str, dataset: str, spec: TableSpec) -> bigquery.Table:
+    table = bigquery.Table(f"{project}.{dataset}.{spec.name}", schema=spec.schema())
+    table.time_partitioning = bigquery.TimePartitioning(
+        type_=bigquery.TimePartitioningType.DAY, field=PARTITION_FIELD
+    )
+    table.clustering_fields = spec.clustering
+    table.description = spec.description
+    return table

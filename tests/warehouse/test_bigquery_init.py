@@ -1,0 +1,91 @@
+"""`backbeat bigquery init` against a local BigQuery (bqemulator), through the official client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from backbeat.settings import get_settings, with_overrides
+from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_client
+from backbeat.warehouse.bigquery.setup import init_bigquery
+from backbeat.warehouse.bigquery.tables import raw_table_specs, table_definition
+from backbeat.warehouse.raw_schema import raw_columns
+
+
+def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
+    specs = {spec.name: spec for spec in raw_table_specs()}
+    assert set(specs) == {
+        "listen_events",
+        "page_view_events",
+        "auth_events",
+        "status_change_events",
+        "dead_letter",
+    }
+    table = table_definition("p", "raw", specs["listen_events"])
+    assert table.time_partitioning.field == "event_date" and table.time_partitioning.type_ == "DAY"
+    assert table.clustering_fields == ["userId", "sessionId"]
+    assert [(f.name, f.field_type) for f in table.schema] == raw_columns("listen_events")
+    assert table_definition("p", "raw", specs["dead_letter"]).clustering_fields == ["source_topic"]
+
+
+def test_a_missing_project_is_a_clear_error() -> None:
+    settings = with_overrides(get_settings(), warehouse={"bigquery_project": None}).warehouse
+    with pytest.raises(BigQueryConfigError, match="BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT"):
+        bigquery_client(settings)
+
+
+def test_init_creates_datasets_and_tables_once(bigquery_emulator: str) -> None:
+    settings = with_overrides(
+        get_settings(),
+        warehouse={
+            "bigquery_project": "backbeat-test",
+            "bigquery_endpoint": bigquery_emulator,
+            "raw_dataset": "raw_init",
+        },
+    ).warehouse
+    first = init_bigquery(settings)
+    assert sorted(first.created_datasets) == ["marts", "raw_init", "vault"]
+    assert len(first.created_tables) == 5
+    again = init_bigquery(settings)
+    assert again.created_datasets == [] and again.created_tables == []
+    client = bigquery_client(settings)
+    table = client.get_table("backbeat-test.raw_init.page_view_events")
+    assert table.time_partitioning.field == "event_date"
+    assert table.clustering_fields == ["userId", "sessionId"]
+    assert [(f.name, f.field_type) for f in table.schema] == raw_columns("page_view_events")
+    rows = list(
+        client.query("SELECT COUNT(*) AS n FROM `backbeat-test.raw_init.listen_events`").result()
+    )
+    assert rows[0]["n"] == 0
+
+
+def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: str) -> None:
+    env = {
+        **os.environ,
+        "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": "backbeat-test",
+        "BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT": bigquery_emulator,
+        "BACKBEAT_WAREHOUSE_RAW_DATASET": "raw_cli",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "backbeat", "bigquery", "init", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "raw_cli.listen_events" in report["created_tables"]
+    assert "roles/bigquery.dataEditor" in report["roles"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "backbeat", "bigquery", "init"],
+        env={**env, "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no BigQuery project")
