@@ -1,0 +1,75 @@
+"""`backbeat sql` and `backbeat config show` as a person runs them (no services needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from backbeat.events import encode
+from backbeat.events.schemas import ListenEvent
+from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.rows import RawRow
+from tests.cli.conftest import Run
+
+JAN_1 = 1_704_067_200_000
+
+
+def _warehouse(tmp_path: Path) -> dict[str, str]:
+    listens = [
+        ListenEvent(
+            artist="Björk",
+            song=f"Song {i}",
+            duration=200.5,
+            ts=JAN_1 + i,
+            session_id=1,
+            auth="Logged In",
+            level="paid",
+            item_in_session=i,
+            user_id=7,
+        )
+        for i in range(3)
+    ]
+    RawParquetWriter(tmp_path).write(
+        [RawRow("listen_events", 0, i, JAN_1, e.ts, encode(e)) for i, e in enumerate(listens)]
+    )
+    return {"BACKBEAT_WAREHOUSE_DIR": str(tmp_path)}
+
+
+def test_sql_prints_json_rows(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli(
+        "sql",
+        "SELECT artist, COUNT(*) AS plays, SUM(duration) AS seconds "
+        "FROM raw.listen_events GROUP BY artist",
+        "--json",
+        env=_warehouse(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"artist": "Björk", "plays": 3, "seconds": 601.5}]
+
+
+def test_sql_prints_a_table(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli(
+        "sql", "SELECT song FROM raw.listen_events ORDER BY song", env=_warehouse(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Song 0" in result.stdout and "Song 2" in result.stdout
+    assert "3 rows" in result.stderr
+
+
+def test_sql_errors_are_one_line(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("sql", "SELECT * FROM raw.plays", env=_warehouse(tmp_path))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "does not exist" in result.stderr
+
+
+def test_config_show_masks_secrets(run_cli: Run) -> None:
+    env = {
+        "BACKBEAT_REDIS_PASSWORD": "hunter2",
+        "BACKBEAT_KAFKA_CLIENT_PROPERTIES": '{"sasl.password": "pw"}',
+    }
+    result = run_cli("config", "show", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["BACKBEAT_REDIS_PASSWORD"] == "**********"
+    assert "hunter2" not in result.stdout and '"pw"' not in result.stdout
+    assert shown["BACKBEAT_KAFKA_TOPIC_PARTITIONS"] == "4"
