@@ -153,7 +153,11 @@ class Simulator:
 
     # -- users -----------------------------------------------------------------------------
 
-    def _new_user(self, registration_s: int, auth: str, level: str, first_ts: int) -> User | None:
+    def _new_user(
+        self, registration_s: int, auth: str, level: str, first_ts: int | None
+    ) -> User | None:
+        """A user whose first session starts at `first_ts`, or (None) at a warmed-up time
+        before the run's start drawn from the user's own session gap."""
         rng = self.rng
         self._last_user_id += 1  # eventsim pre-increments: the first id is the base + 1
         first_name, gender = self._names.pick(rng)
@@ -172,6 +176,8 @@ class Simulator:
         first = self.model.first_state(auth, level, rng.random())
         if first is None:
             return None
+        if first_ts is None:
+            first_ts = self.clock.first_start(self.start_s, user.beta, rng)
         self._start_session(user, first, first_ts)
         return user
 
@@ -190,9 +196,7 @@ class Simulator:
                 else 0.0
             )
             auth, level = auths.pick(rng), levels.pick(rng)
-            beta_probe = clock.per_user_mean(config.beta, rng)
-            first_ts = self.clock.first_start(self.start_s, beta_probe, rng)
-            user = self._new_user(int(self.start_s - age), auth, level, first_ts)
+            user = self._new_user(int(self.start_s - age), auth, level, None)
             if user is not None:
                 users.append(user)
         return users
