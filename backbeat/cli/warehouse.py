@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import subprocess
-import sys
-from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
@@ -17,18 +15,9 @@ from backbeat.cli._utilities import console, err_console, exit_with_error, print
 from backbeat.kafka.admin import broker_count
 from backbeat.settings import get_settings
 from backbeat.warehouse import QueryError, open_warehouse
+from dataflows.launch import init_recovery, loader_command
 
 app = typer.Typer()
-
-
-def _init_recovery(directory: Path, partitions: int) -> None:
-    """Bytewax needs its recovery partitions created before the first run."""
-    if directory.exists() and any(directory.iterdir()):
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "bytewax.recovery", str(directory), str(partitions)], check=True
-    )
 
 
 @app.command()
@@ -57,22 +46,8 @@ def load(
         servers = settings.kafka.bootstrap_servers
         exit_with_error(f"Kafka at {servers} is not reachable; start it with `backbeat up`")
     loader = settings.loader
-    _init_recovery(loader.recovery_dir, 4)
-    factory = f"dataflows.loader:build_flow({exit_when_idle!r})"
-    argv = [
-        sys.executable,
-        "-m",
-        "bytewax.run",
-        factory,
-        "-w",
-        str(workers or loader.workers),
-        "-r",
-        str(loader.recovery_dir),
-        "-s",
-        str(loader.snapshot_seconds),
-        "-b",  # recovery partitions are not backed up elsewhere: keep no extra snapshots
-        "0",
-    ]
+    init_recovery(loader.recovery_dir)
+    argv = loader_command(loader, exit_when_idle, workers)
     metrics = (
         f" (metrics on 127.0.0.1:{loader.metrics_port}/metrics)" if loader.metrics_port else ""
     )

@@ -29,18 +29,26 @@ def private_stack_settings(base: Settings, state_dir: Path) -> Settings:
     )
 
 
+#: The settings a private stack changes, as (group, field): what a subprocess must be told.
+_PRIVATE_FIELDS = (
+    ("kafka", "bootstrap_servers"),
+    ("redis", "url"),
+    ("prefect", "api_url"),
+    ("stack", "state_dir"),
+    ("stack", "kafka_controller_port"),
+    ("warehouse", "dir"),
+    ("loader", "recovery_dir"),
+    ("loader", "metrics_port"),
+    ("loader", "snapshot_seconds"),
+    ("loader", "batch_max_rows"),
+    ("loader", "batch_max_seconds"),
+)
+
+
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The BACKBEAT_* variables that make a subprocess use the stack and warehouse of `settings`."""
-    return {
-        "BACKBEAT_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "BACKBEAT_REDIS_URL": str(settings.redis.url),
-        "BACKBEAT_PREFECT_API_URL": str(settings.prefect.api_url),
-        "BACKBEAT_STACK_STATE_DIR": str(settings.stack.state_dir),
-        "BACKBEAT_STACK_KAFKA_CONTROLLER_PORT": str(settings.stack.kafka_controller_port),
-        "BACKBEAT_WAREHOUSE_DIR": str(settings.warehouse.dir),
-        "BACKBEAT_LOADER_RECOVERY_DIR": str(settings.loader.recovery_dir),
-        "BACKBEAT_LOADER_METRICS_PORT": str(settings.loader.metrics_port),
-        "BACKBEAT_LOADER_SNAPSHOT_SECONDS": str(settings.loader.snapshot_seconds),
-        "BACKBEAT_LOADER_BATCH_MAX_ROWS": str(settings.loader.batch_max_rows),
-        "BACKBEAT_LOADER_BATCH_MAX_SECONDS": str(settings.loader.batch_max_seconds),
-    }
+    environment = {}
+    for group_name, field in _PRIVATE_FIELDS:
+        group = getattr(settings, group_name)
+        environment[type(group).env_name(field)] = str(getattr(group, field))
+    return environment

@@ -60,11 +60,7 @@ class ManagedProcess:
         pid = self.pid()
         if pid is None:
             return True
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        if done:
+        if self._gone(pid):
             self.pid_file.unlink(missing_ok=True)
             return True
         return False

@@ -25,6 +25,7 @@ from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import settings_environment
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from dataflows.launch import init_recovery, loader_command
 
 JAN_1 = 1_704_067_200_000
 DAY_MS = 86_400_000
@@ -36,31 +37,6 @@ def _produce_simulation(settings: Settings, users: int, days: float, seed: int) 
     )
     simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(2000, seed), params)
     return Counter(run_simulation(simulator, KafkaSink(settings.kafka), Pacer(None, 0)).counts)
-
-
-def _loader_argv(settings: Settings, exit_when_idle: float | None, workers: int = 2) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "bytewax.run",
-        f"dataflows.loader:build_flow({exit_when_idle!r})",
-        "-w",
-        str(workers),
-        "-r",
-        str(settings.loader.recovery_dir),
-        "-s",
-        "1",
-        "-b",
-        "0",
-    ]
-
-
-def _init_recovery(settings: Settings) -> None:
-    settings.loader.recovery_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "bytewax.recovery", str(settings.loader.recovery_dir), "4"],
-        check=True,
-    )
 
 
 def _raw_counts(settings: Settings) -> dict[str, int]:
@@ -116,9 +92,11 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
         producer.produce("page_view_events", value, partition=0)
     assert producer.flush(30) == 0
     del producer
-    _init_recovery(fresh_kafka)
+    init_recovery(fresh_kafka.loader.recovery_dir)
     env = {**os.environ, **settings_environment(fresh_kafka)}
-    subprocess.run(_loader_argv(fresh_kafka, 2.0), env=env, check=True, timeout=300)
+    subprocess.run(
+        loader_command(fresh_kafka.loader, 2.0, workers=2), env=env, check=True, timeout=300
+    )
 
     counts = _raw_counts(fresh_kafka)
     assert counts["page_view_events"] == len(good) == 92
@@ -155,13 +133,15 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(fresh_kafka: Setti
     produced = _produce_simulation(settings, users=3000, days=4, seed=11)
     total = sum(produced.values())
     assert total > 150_000
-    _init_recovery(settings)
+    init_recovery(settings.loader.recovery_dir)
     env = {**os.environ, **settings_environment(settings)}
     chance = random.Random(2024)
     loaded_after_kills = []
     # Start-up to the first file takes 2-3 s here; kill somewhere after that.
     for window in ((3.0, 4.5), (2.5, 6.0), (2.5, 6.0)):
-        process = subprocess.Popen(_loader_argv(settings, None), env=env, start_new_session=True)
+        process = subprocess.Popen(
+            loader_command(settings.loader, None, workers=2), env=env, start_new_session=True
+        )
         time.sleep(chance.uniform(*window))
         assert process.poll() is None, "the loader should still be running when it is killed"
         os.killpg(process.pid, signal.SIGKILL)
@@ -172,7 +152,9 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(fresh_kafka: Setti
     # A kill interrupted a load in progress (else this test would prove nothing).
     assert any(0 < n < total for n in loaded_after_kills), loaded_after_kills
     assert all(n <= total for n in loaded_after_kills)
-    subprocess.run(_loader_argv(settings, 3.0), env=env, check=True, timeout=600)
+    subprocess.run(
+        loader_command(settings.loader, 3.0, workers=2), env=env, check=True, timeout=600
+    )
     counts = _raw_counts(settings)
     for topic, count in produced.items():
         assert counts[topic] == count, (topic, counts[topic], count)
@@ -185,9 +167,11 @@ def test_real_eventsim_samples_all_land(fresh_kafka: Settings, eventsim_real: Pa
         KafkaSink(fresh_kafka.kafka),
     )
     assert replayed.rejected == 0
-    _init_recovery(fresh_kafka)
+    init_recovery(fresh_kafka.loader.recovery_dir)
     env = {**os.environ, **settings_environment(fresh_kafka)}
-    subprocess.run(_loader_argv(fresh_kafka, 2.0, workers=1), env=env, check=True, timeout=300)
+    subprocess.run(
+        loader_command(fresh_kafka.loader, 2.0, workers=1), env=env, check=True, timeout=300
+    )
     counts = _raw_counts(fresh_kafka)
     assert counts["page_view_events"] == 92 + 8056
     assert counts["listen_events"] == 76 + 867 + 6820
@@ -204,10 +188,10 @@ def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
     port = free_port()
     settings = with_overrides(fresh_kafka, loader={"metrics_port": port})
     produced = _produce_simulation(settings, users=100, days=1, seed=4)
-    _init_recovery(settings)
+    init_recovery(settings.loader.recovery_dir)
     env = {**os.environ, **settings_environment(settings)}
     process = subprocess.Popen(
-        _loader_argv(settings, None, workers=1), env=env, start_new_session=True
+        loader_command(settings.loader, None, workers=1), env=env, start_new_session=True
     )
     views = produced["page_view_events"]
     written = f'backbeat_loader_rows_written_total{{table="page_view_events"}} {views}.0'

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,7 @@ class WriteResult:
     files: int
 
 
+@cache
 def _event_select(topic: str) -> str:
     """SELECT list turning a parsed JSON struct `e` into the raw table's event columns."""
     parts = []
@@ -66,6 +68,7 @@ def _event_select(topic: str) -> str:
     return ", ".join(parts)
 
 
+@cache
 def _json_structure(topic: str) -> str:
     types = {
         c.name: "BIGINT" if c.is_timestamp else duckdb_type(c.type) for c in event_columns(topic)
