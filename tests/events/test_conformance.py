@@ -62,3 +62,14 @@ def test_kafka_fork_files_are_named_after_their_topic(topic: str, eventsim_real:
     assert (
         topic_from_file_name(eventsim_real / "kafka_fork_zipcodecore" / "output" / topic) == topic
     )
+
+
+def test_gzipped_eventsim_files_read_like_plain_ones(eventsim_real: Path, tmp_path: Path) -> None:
+    import gzip
+
+    plain = eventsim_real / "kafka_fork_zipcodecore" / "output" / "listen_events"
+    zipped = tmp_path / "listen_events.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    assert topic_from_file_name(zipped) == "listen_events"
+    assert [line.value for line in read_lines(zipped)] == [line.value for line in read_lines(plain)]
+    assert input_files([tmp_path]) == [zipped]
