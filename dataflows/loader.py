@@ -95,5 +95,5 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         "micro_batch", rows, loader.batch_max_rows, timedelta(seconds=loader.batch_max_seconds)
     )
     # (topic#partition, [RawRow | DeadRow])
-    op.output("write_raw", batches, RawTablesSink(settings.kafka, settings.warehouse.dir))
+    op.output("write_raw", batches, RawTablesSink(settings.kafka, settings.warehouse))
     return flow

@@ -7,6 +7,7 @@ Any test that uses `local_stack` (directly or through another fixture) is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,31 @@ EMULATOR_PYTHON = Path.home() / ".cache" / "backbeat" / "bqemulator-venv" / "bin
 EMULATOR_LAUNCHER = Path(__file__).resolve().parents[1] / "deployments" / "bigquery" / "emulator.py"
 
 
+@dataclass(frozen=True)
+class BigQueryEmulator:
+    """Where the test session's bqemulator answers: REST (the client) and gRPC (Storage APIs)."""
+
+    url: str
+    grpc_address: str
+    project: str = "backbeat-test"
+
+    def settings(self, base: Settings, **warehouse: object) -> Settings:
+        """`base` with the BigQuery backend pointed at this emulator (plus `warehouse` fields)."""
+        return with_overrides(
+            base,
+            warehouse={
+                "backend": "bigquery",
+                "bigquery_project": self.project,
+                "bigquery_endpoint": self.url,
+                "bigquery_write_endpoint": self.grpc_address,
+                **warehouse,
+            },
+        )
+
+
 @pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local BigQuery (bqemulator, in its own virtualenv) for the session; yields its URL."""
+def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
+    """A local BigQuery (bqemulator, in its own virtualenv) for the session."""
     import subprocess
     import time
 
@@ -106,10 +129,14 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
                 pass
             assert time.monotonic() < deadline, f"bqemulator did not answer in 90 s; see {log.name}"
             time.sleep(0.25)
-        yield url
+        yield BigQueryEmulator(url, f"127.0.0.1:{grpc}")
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # stuck on a client killed mid-stream: no state to keep
+            process.kill()
+            process.wait()
         log.close()
 
 

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
 from backbeat.kafka.admin import broker_count
-from backbeat.settings import get_settings
+from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, open_warehouse
+from backbeat.warehouse.raw_writer import open_raw_writer
 from dataflows.launch import init_recovery, loader_command
 
 app = typer.Typer()
@@ -38,13 +39,13 @@ def load(
 ) -> None:
     """Run the loader dataflow: Kafka -> validated micro-batches -> raw tables, exactly once."""
     settings = get_settings()
-    if settings.warehouse.backend != "duckdb":
-        exit_with_error(
-            f"the loader does not write to {settings.warehouse.backend} yet; use duckdb"
-        )
     if broker_count(settings.kafka) == 0:
         servers = settings.kafka.bootstrap_servers
         exit_with_error(f"Kafka at {servers} is not reachable; start it with `backbeat up`")
+    try:  # fails here, with the reason, rather than in every worker
+        open_raw_writer(settings.warehouse).close()
+    except ValueError as exc:
+        exit_with_error(str(exc))
     loader = settings.loader
     init_recovery(loader.recovery_dir)
     argv = loader_command(loader, exit_when_idle, workers)
@@ -52,7 +53,7 @@ def load(
         f" (metrics on 127.0.0.1:{loader.metrics_port}/metrics)" if loader.metrics_port else ""
     )
     err_console.print(
-        f"loading {settings.kafka.bootstrap_servers} -> {settings.warehouse.dir}/raw{metrics}",
+        f"loading {settings.kafka.bootstrap_servers} -> {_raw_location(settings)}{metrics}",
         highlight=False,
     )
     process = subprocess.Popen(argv)
@@ -68,6 +69,13 @@ def load(
     if code != 0:
         exit_with_error(f"the loader exited with code {code}", code=code if code > 0 else 1)
     _print_raw_counts()
+
+
+def _raw_location(settings: Settings) -> str:
+    warehouse = settings.warehouse
+    if warehouse.backend == "bigquery":
+        return f"BigQuery {warehouse.bigquery_project}.{warehouse.raw_dataset}"
+    return f"{warehouse.dir}/raw"
 
 
 def _print_raw_counts() -> None:

@@ -32,6 +32,10 @@ class WarehouseSettings(SettingsGroup):
         default=None,
         description="BigQuery API endpoint override (an emulator); requests to it are anonymous.",
     )
+    bigquery_write_endpoint: str | None = Field(
+        default=None,
+        description="Storage Write API `host:port` override (an emulator; plaintext gRPC).",
+    )
     raw_dataset: str = Field(default="raw", description="Dataset (schema) of the raw tables.")
     vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
     marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")

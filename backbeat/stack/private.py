@@ -36,7 +36,14 @@ _PRIVATE_FIELDS = (
     ("prefect", "api_url"),
     ("stack", "state_dir"),
     ("stack", "kafka_controller_port"),
+    ("warehouse", "backend"),
     ("warehouse", "dir"),
+    ("warehouse", "bigquery_project"),
+    ("warehouse", "bigquery_endpoint"),
+    ("warehouse", "bigquery_write_endpoint"),
+    ("warehouse", "raw_dataset"),
+    ("warehouse", "vault_dataset"),
+    ("warehouse", "marts_dataset"),
     ("loader", "recovery_dir"),
     ("loader", "metrics_port"),
     ("loader", "snapshot_seconds"),
@@ -50,5 +57,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     environment = {}
     for group_name, field in _PRIVATE_FIELDS:
         group = getattr(settings, group_name)
-        environment[type(group).env_name(field)] = str(getattr(group, field))
+        value = getattr(group, field)
+        if value is not None:  # unset optional settings stay unset
+            environment[type(group).env_name(field)] = str(value)
     return environment

@@ -21,6 +21,7 @@ from typing import Final, get_args
 import msgspec
 
 from backbeat.events.schemas import TOPIC_SCHEMAS
+from backbeat.kafka.topics import EVENT_TOPICS
 
 #: Fields stored as TIMESTAMP although the JSON carries epoch milliseconds.
 TIMESTAMP_FIELDS: Final = frozenset({"ts", "registration"})
@@ -32,6 +33,8 @@ METADATA_COLUMNS: Final = (
     ("_ingested_at", "TIMESTAMP"),
 )
 DEAD_LETTER_TABLE: Final = "dead_letter"
+#: Every table of the raw layer: one per event topic, then the dead letters.
+RAW_TABLES: Final = (*EVENT_TOPICS, DEAD_LETTER_TABLE)
 DEAD_LETTER_COLUMNS: Final = (
     ("source_topic", "STRING"),
     ("source_partition", "INT64"),
@@ -73,3 +76,10 @@ def raw_columns(topic: str) -> list[tuple[str, str]]:
         + list(METADATA_COLUMNS)
         + [("event_date", "DATE")]
     )
+
+
+def table_columns(table: str) -> list[tuple[str, str]]:
+    """Every column of any raw table, `dead_letter` included."""
+    if table == DEAD_LETTER_TABLE:
+        return [*DEAD_LETTER_COLUMNS, ("event_date", "DATE")]
+    return raw_columns(table)

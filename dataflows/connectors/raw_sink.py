@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from confluent_kafka import Producer
@@ -19,7 +18,8 @@ from prometheus_client import Counter, Histogram
 
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, DeadLetter
 from backbeat.settings.kafka import KafkaSettings
-from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.settings.warehouse import WarehouseSettings
+from backbeat.warehouse.raw_writer import RawWriter, open_raw_writer
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 
 ROWS_WRITTEN = Counter(
@@ -43,9 +43,7 @@ Batch = tuple[str, list[LoaderRow]]
 
 
 class _RawTablesPartition(StatelessSinkPartition[Batch]):
-    def __init__(
-        self, writer: RawParquetWriter, producer: Producer, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, writer: RawWriter, producer: Producer, clock: Callable[[], float]) -> None:
         self._writer = writer
         self._producer = producer
         self._clock = clock
@@ -76,7 +74,7 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
         for fresh_row in fresh:
             if isinstance(fresh_row, RawRow):
                 by_topic[fresh_row.topic].append(fresh_row)
-        visible_ms = self._clock() * 1000  # after the rename: the rows are queryable now
+        visible_ms = self._clock() * 1000  # after the rename / append: queryable now
         for topic, written in by_topic.items():
             ROWS_WRITTEN.labels(topic).inc(len(written))
             lag = EVENT_LAG.labels(topic)
@@ -94,14 +92,14 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
 
 
 class RawTablesSink(DynamicSink[Batch]):
-    """Writes (key, rows) micro-batches into the DuckDB backend's raw Parquet tables."""
+    """Writes (key, rows) micro-batches into the configured warehouse's raw tables."""
 
-    def __init__(self, kafka: KafkaSettings, warehouse_dir: Path) -> None:
+    def __init__(self, kafka: KafkaSettings, warehouse: WarehouseSettings) -> None:
         self._kafka = kafka
-        self._warehouse_dir = warehouse_dir
+        self._warehouse = warehouse
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RawTablesPartition:
         producer = Producer(
             self._kafka.client_config(**{"enable.idempotence": True, "log_level": 3})
         )
-        return _RawTablesPartition(RawParquetWriter(self._warehouse_dir), producer, time.time)
+        return _RawTablesPartition(open_raw_writer(self._warehouse), producer, time.time)

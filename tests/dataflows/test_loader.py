@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Consumer, Producer
 
 from backbeat.emit.pacing import Pacer
@@ -24,8 +26,10 @@ from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import settings_environment
-from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from backbeat.warehouse import open_warehouse
+from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command
+from tests.conftest import BigQueryEmulator
 
 JAN_1 = 1_704_067_200_000
 DAY_MS = 86_400_000
@@ -39,22 +43,34 @@ def _produce_simulation(settings: Settings, users: int, days: float, seed: int) 
     return Counter(run_simulation(simulator, KafkaSink(settings.kafka), Pacer(None, 0)).counts)
 
 
+@pytest.fixture(params=["duckdb", "bigquery"])
+def loader_settings(
+    request: pytest.FixtureRequest, fresh_kafka: Settings, tmp_path: Path
+) -> Settings:
+    """A private Kafka plus an empty warehouse: DuckDB files, or a new dataset on the emulator."""
+    if request.param == "duckdb":
+        return fresh_kafka
+    emulator: BigQueryEmulator = request.getfixturevalue("bigquery_emulator")
+    dataset = "raw_" + re.sub(r"\W", "_", request.node.name).lower()
+    settings = emulator.settings(fresh_kafka, raw_dataset=dataset)
+    init_bigquery(settings.warehouse)
+    return settings
+
+
 def _raw_counts(settings: Settings) -> dict[str, int]:
-    return DuckDBWarehouse(settings.warehouse.dir).raw_counts()
+    return open_warehouse(settings).raw_counts()
 
 
 def _distinct_coordinates(settings: Settings, table: str) -> int:
-    result = DuckDBWarehouse(settings.warehouse.dir).query(
+    result = open_warehouse(settings).query(
         f"SELECT COUNT(DISTINCT FORMAT('%d/%d', _partition, _offset)) FROM raw.{table}"
     )
     return int(result.rows[0][0])
 
 
-def test_backbeat_load_lands_every_produced_record_once(
-    fresh_kafka: Settings, tmp_path: Path
-) -> None:
-    produced = _produce_simulation(fresh_kafka, users=200, days=2, seed=3)
-    env = {**os.environ, **settings_environment(fresh_kafka), "COLUMNS": "200"}
+def test_backbeat_load_lands_every_produced_record_once(loader_settings: Settings) -> None:
+    produced = _produce_simulation(loader_settings, users=200, days=2, seed=3)
+    env = {**os.environ, **settings_environment(loader_settings), "COLUMNS": "200"}
     result = subprocess.run(
         [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2", "-w", "2"],
         env=env,
@@ -64,17 +80,18 @@ def test_backbeat_load_lands_every_produced_record_once(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    counts = _raw_counts(fresh_kafka)
+    counts = _raw_counts(loader_settings)
     for topic, count in produced.items():
         assert counts[topic] == count, topic
-        assert _distinct_coordinates(fresh_kafka, topic) == count
+        assert _distinct_coordinates(loader_settings, topic) == count
     assert counts["dead_letter"] == 0
     assert f"{produced['page_view_events']:,}" in result.stdout  # the summary table
 
 
 def test_bad_records_go_to_dead_letter_and_nothing_stops(
-    fresh_kafka: Settings, eventsim_real: Path
+    loader_settings: Settings, eventsim_real: Path
 ) -> None:
+    fresh_kafka = loader_settings
     good = (
         (eventsim_real / "kafka_fork_zipcodecore" / "output" / "page_view_events")
         .read_bytes()
@@ -102,7 +119,7 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
     assert counts["page_view_events"] == len(good) == 92
     assert counts["dead_letter"] == 4
     reasons = (
-        DuckDBWarehouse(fresh_kafka.warehouse.dir)
+        open_warehouse(fresh_kafka)
         .query("SELECT error, original FROM raw.dead_letter ORDER BY source_offset")
         .rows
     )
@@ -128,8 +145,10 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
     assert {h["bb.stage"] for h in letters} == {"loader"}
 
 
-def test_kill_9_at_random_points_loses_and_duplicates_nothing(fresh_kafka: Settings) -> None:
-    settings = with_overrides(fresh_kafka, loader={"batch_max_rows": 500, "batch_max_seconds": 0.2})
+def test_kill_9_at_random_points_loses_and_duplicates_nothing(loader_settings: Settings) -> None:
+    settings = with_overrides(
+        loader_settings, loader={"batch_max_rows": 500, "batch_max_seconds": 0.2}
+    )
     produced = _produce_simulation(settings, users=3000, days=4, seed=11)
     total = sum(produced.values())
     assert total > 150_000

@@ -14,6 +14,7 @@ from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_cli
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.bigquery.tables import raw_table_specs, table_definition
 from backbeat.warehouse.raw_schema import raw_columns
+from tests.conftest import BigQueryEmulator
 
 
 def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
@@ -38,17 +39,15 @@ def test_a_missing_project_is_a_clear_error() -> None:
         bigquery_client(settings)
 
 
-def test_init_creates_datasets_and_tables_once(bigquery_emulator: str) -> None:
-    settings = with_overrides(
+def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulator) -> None:
+    settings = bigquery_emulator.settings(
         get_settings(),
-        warehouse={
-            "bigquery_project": "backbeat-test",
-            "bigquery_endpoint": bigquery_emulator,
-            "raw_dataset": "raw_init",
-        },
+        raw_dataset="raw_init",
+        vault_dataset="vault_init",
+        marts_dataset="marts_init",
     ).warehouse
     first = init_bigquery(settings)
-    assert sorted(first.created_datasets) == ["marts", "raw_init", "vault"]
+    assert sorted(first.created_datasets) == ["marts_init", "raw_init", "vault_init"]
     assert len(first.created_tables) == 5
     again = init_bigquery(settings)
     assert again.created_datasets == [] and again.created_tables == []
@@ -63,11 +62,11 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: str) -> None:
     assert rows[0]["n"] == 0
 
 
-def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: str) -> None:
+def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: BigQueryEmulator) -> None:
     env = {
         **os.environ,
         "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": "backbeat-test",
-        "BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT": bigquery_emulator,
+        "BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT": bigquery_emulator.url,
         "BACKBEAT_WAREHOUSE_RAW_DATASET": "raw_cli",
     }
     result = subprocess.run(

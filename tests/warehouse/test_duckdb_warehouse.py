@@ -7,7 +7,9 @@ import pytest
 from backbeat.events import encode
 from backbeat.events.schemas import PageViewEvent
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
-from backbeat.warehouse.duckdb.warehouse import RAW_TABLES, DuckDBWarehouse, QueryError
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from backbeat.warehouse.queries import QueryError
+from backbeat.warehouse.raw_schema import RAW_TABLES
 from backbeat.warehouse.rows import RawRow
 
 

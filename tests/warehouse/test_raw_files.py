@@ -39,7 +39,7 @@ def _read(root: Path, table: str, order: str = "_offset") -> list[tuple]:
 def test_rows_land_typed_with_coordinates(tmp_path: Path) -> None:
     writer = RawParquetWriter(tmp_path)
     result = writer.write([_view(0, JAN_1), _view(1, JAN_1 + 1000)], ingested_ms=JAN_1 + 5000)
-    assert (result.written, result.skipped, result.files) == (2, 0, 1)
+    assert (result.written, result.skipped, result.writes) == (2, 0, 1)
     columns = duckdb.sql(
         f"DESCRIBE SELECT * FROM {_files(tmp_path, 'page_view_events')}"
     ).fetchall()

@@ -3,9 +3,14 @@ production, anonymous against an emulator (`BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT
 
 from __future__ import annotations
 
+import grpc
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
+from google.cloud.bigquery_storage_v1 import BigQueryWriteClient
+from google.cloud.bigquery_storage_v1.services.big_query_write.transports import (
+    BigQueryWriteGrpcTransport,
+)
 
 from backbeat.settings.warehouse import WarehouseSettings
 
@@ -24,7 +29,21 @@ def bigquery_client(settings: WarehouseSettings) -> bigquery.Client:
         return bigquery.Client(
             project=settings.bigquery_project,
             location=settings.bigquery_location,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            credentials=AnonymousCredentials(),
             client_options=ClientOptions(api_endpoint=settings.bigquery_endpoint),
         )
     return bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
+
+
+def write_client(settings: WarehouseSettings) -> BigQueryWriteClient:
+    """A Storage Write API client: Application Default Credentials, or plaintext gRPC to an
+    emulator at `BACKBEAT_WAREHOUSE_BIGQUERY_WRITE_ENDPOINT`."""
+    if settings.bigquery_write_endpoint:
+        channel = grpc.insecure_channel(settings.bigquery_write_endpoint)
+        return BigQueryWriteClient(transport=BigQueryWriteGrpcTransport(channel=channel))
+    if settings.bigquery_endpoint:
+        raise BigQueryConfigError(
+            "BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT points at an emulator but "
+            "BACKBEAT_WAREHOUSE_BIGQUERY_WRITE_ENDPOINT (its gRPC host:port) is not set"
+        )
+    return BigQueryWriteClient()

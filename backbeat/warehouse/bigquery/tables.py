@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from google.cloud import bigquery
 
 from backbeat.kafka.topics import EVENT_TOPICS
-from backbeat.warehouse.raw_schema import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, raw_columns
+from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, raw_columns, table_columns
 
 PARTITION_FIELD = "event_date"
 
@@ -42,7 +42,7 @@ def raw_table_specs() -> list[TableSpec]:
     specs.append(
         TableSpec(
             DEAD_LETTER_TABLE,
-            [*DEAD_LETTER_COLUMNS, (PARTITION_FIELD, "DATE")],
+            table_columns(DEAD_LETTER_TABLE),
             ["source_topic"],
             "Records that failed validation: where they came from, why, and their bytes.",
         )

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -29,6 +28,7 @@ import duckdb
 
 from backbeat.warehouse.duckdb.types import duckdb_type
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, event_columns
+from backbeat.warehouse.raw_writer import WriteResult
 from backbeat.warehouse.rows import DeadRow, RawRow
 
 _FILE_NAME = re.compile(
@@ -45,13 +45,6 @@ def day_folder(day: int) -> str:
 
 def _day_of(folder: str) -> int:
     return (date.fromisoformat(folder.removeprefix("event_date=")) - _EPOCH).days
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    written: int
-    skipped: int
-    files: int
 
 
 @cache

@@ -3,34 +3,14 @@ BigQuery's dialect (translated to DuckDB by sqlglot)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.warehouse.dialect import TranslationError, bigquery_to_duckdb
 from backbeat.warehouse.duckdb.types import duckdb_type
-from backbeat.warehouse.raw_schema import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, raw_columns
-
-RAW_TABLES = (*EVENT_TOPICS, DEAD_LETTER_TABLE)
-
-
-class QueryError(ValueError):
-    """A query that cannot run; the message says why (for a person)."""
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-
-def table_columns(table: str) -> list[tuple[str, str]]:
-    if table == DEAD_LETTER_TABLE:
-        return [*DEAD_LETTER_COLUMNS, ("event_date", "DATE")]
-    return raw_columns(table)
+from backbeat.warehouse.queries import QueryError, QueryResult
+from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
 
 
 def to_duckdb(sql: str) -> str:

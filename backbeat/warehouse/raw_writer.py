@@ -1,0 +1,47 @@
+"""What the loader writes raw rows through, on either backend.
+
+Both writers keep the same promise: a row goes in exactly once per (topic, partition, offset).
+Rows of one Kafka partition arrive in offset order and are written in that order, so the
+highest offset stored is a high-water mark; each writer reads its marks back from what is
+stored when it starts, and skips rows at or below them (a replay after a crash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from backbeat.settings.warehouse import WarehouseSettings
+from backbeat.warehouse.rows import LoaderRow
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: int
+    skipped: int
+    #: Files (DuckDB) or appends (BigQuery) the batch took.
+    writes: int
+
+
+class RawWriter(Protocol):
+    def unwritten(self, rows: Sequence[LoaderRow]) -> list[LoaderRow]:
+        """The rows that are not stored yet (above their high-water mark)."""
+        ...
+
+    def write(self, rows: Sequence[LoaderRow], ingested_ms: int | None = None) -> WriteResult:
+        """Store a batch (rows of any raw tables); rows already stored are skipped."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_raw_writer(settings: WarehouseSettings) -> RawWriter:
+    """The raw writer of the configured backend (Google's libraries load only for BigQuery)."""
+    if settings.backend == "bigquery":
+        from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter
+
+        return BigQueryRawWriter(settings)
+    from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+
+    return RawParquetWriter(settings.dir)
