@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 # The BigQuery emulator lives in its own virtualenv (it pins an older sqlglot than Backbeat).
 EMULATOR_VENV := $(HOME)/.cache/backbeat/bqemulator-venv
 
-.PHONY: setup test test-unit lint demo down clean
+.PHONY: setup test test-bigquery test-unit lint demo down clean
 
 setup:  ## venv from uv.lock, the BigQuery emulator's venv, system programs, Kafka's jars
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9"
@@ -18,6 +18,10 @@ setup:  ## venv from uv.lock, the BigQuery emulator's venv, system programs, Kaf
 
 test: setup  ## every test: unit and integration (starts real Kafka, Redis and Prefect)
 	$(RUN) pytest
+
+test-bigquery: setup  ## the opt-in tests against real BigQuery (needs BACKBEAT_BIGQUERY_PROJECT + ADC)
+	@test -n "$$BACKBEAT_BIGQUERY_PROJECT" || { echo "set BACKBEAT_BIGQUERY_PROJECT (and Application Default Credentials)"; exit 2; }
+	$(RUN) pytest -m bigquery
 
 test-unit: setup  ## the fast tests only (no services)
 	$(RUN) pytest -m "not integration"

@@ -6,6 +6,7 @@ Any test that uses `local_stack` (directly or through another fixture) is marked
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,19 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQ
 _SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka", "bigquery_emulator"})
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+#: Real BigQuery for the `bigquery` tests (with Application Default Credentials).
+REAL_BIGQUERY_PROJECT = os.environ.get("BACKBEAT_BIGQUERY_PROJECT", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, needs_gcp = [], []
     for item in items:
         if _SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("bigquery") and not REAL_BIGQUERY_PROJECT:
+            needs_gcp.append(item)  # no credentials here: reported as deselected, not passed
+        else:
+            kept.append(item)
+    if needs_gcp:
+        config.hook.pytest_deselected(items=needs_gcp)
+        items[:] = kept

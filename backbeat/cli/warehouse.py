@@ -15,6 +15,7 @@ from backbeat.cli._utilities import console, err_console, exit_with_error, print
 from backbeat.kafka.admin import broker_count
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, open_warehouse
+from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.raw_writer import open_raw_writer
 from dataflows.launch import init_recovery, loader_command
 
@@ -130,3 +131,28 @@ def sql(
         return
     _print_table(result.columns, result.rows)
     err_console.print(f"{len(result.rows)} rows", highlight=False)
+
+
+@app.command()
+def freshness(
+    since: Annotated[
+        int, typer.Option("--since", min=1, help="Rows ingested in the last this many minutes.")
+    ] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON objects.")] = False,
+) -> None:
+    """How long events took to reach raw, per topic: produce->raw and event->raw lags."""
+    try:
+        result = open_warehouse(get_settings()).query(freshness_sql(since))
+    except QueryError as exc:
+        exit_with_error(str(exc))
+    if as_json:
+        print_json([dict(zip(result.columns, row, strict=True)) for row in result.rows])
+        return
+    _print_table(
+        result.columns,
+        [tuple(f"{v:.2f}" if isinstance(v, float) else v for v in row) for row in result.rows],
+    )
+    err_console.print(
+        "event->raw is only meaningful for events produced in real time (not backfills)",
+        highlight=False,
+    )

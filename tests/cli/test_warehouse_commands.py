@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from backbeat.events import encode
 from backbeat.events.schemas import ListenEvent
+from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.rows import RawRow
 from tests.cli.conftest import Run
@@ -73,3 +75,34 @@ def test_config_show_masks_secrets(run_cli: Run) -> None:
     assert shown["BACKBEAT_REDIS_PASSWORD"] == "**********"
     assert "hunter2" not in result.stdout and '"pw"' not in result.stdout
     assert shown["BACKBEAT_KAFKA_TOPIC_PARTITIONS"] == "4"
+
+
+def test_freshness_reports_lags_per_topic(run_cli: Run, tmp_path: Path) -> None:
+    now_ms = int(time.time() * 1000)
+    listen = ListenEvent(
+        artist="A",
+        song="S",
+        duration=1.0,
+        ts=now_ms - 5_000,
+        session_id=1,
+        auth="Logged In",
+        level="free",
+        item_in_session=0,
+    )
+    RawParquetWriter(tmp_path).write(
+        [
+            RawRow("listen_events", 0, i, now_ms - 2_000, listen.ts, encode(listen))
+            for i in range(4)
+        ],
+        ingested_ms=now_ms,
+    )
+    result = run_cli("freshness", "--json", env={"BACKBEAT_WAREHOUSE_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    rows = {row["table"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {f"raw.{t}" for t in EVENT_TOPICS}
+    listens = rows["raw.listen_events"]
+    assert listens["rows"] == 4
+    assert listens["produce_to_raw_p50_s"] == listens["produce_to_raw_max_s"] == 2.0
+    assert listens["event_to_raw_p95_s"] == 5.0
+    assert rows["raw.auth_events"]["rows"] == 0
+    assert run_cli("freshness", "--since", "0").returncode == 2  # a usage error, not a crash

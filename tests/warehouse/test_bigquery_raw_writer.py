@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import msgspec
@@ -14,6 +15,7 @@ from backbeat.warehouse.bigquery.proto_rows import dead_row_bytes, event_row_byt
 from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter, chunked
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.bigquery.warehouse import BigQueryWarehouse, qualify_datasets
+from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.queries import QueryError
 from backbeat.warehouse.raw_schema import EVENT_TOPICS, raw_columns
 from backbeat.warehouse.rows import DeadRow, RawRow
@@ -128,3 +130,22 @@ def test_dead_rows_serialize_their_bytes_unchanged() -> None:
         "missing `ts`",
         (KAFKA_MS + 3) * 1000,
     )
+
+
+def test_freshness_query_runs_on_bigquery(
+    bigquery_emulator: BigQueryEmulator, eventsim_real: Path
+) -> None:
+    settings = _emulator_settings(bigquery_emulator, "raw_freshness")
+    now_ms = int(time.time() * 1000)
+    rows = [
+        RawRow(r.topic, r.partition, r.offset, now_ms - 1_500, r.event_ms, r.value)
+        for r in _sample_rows(eventsim_real, "auth_events")
+    ]
+    writer = BigQueryRawWriter(settings.warehouse)
+    writer.write(rows, ingested_ms=now_ms)
+    writer.close()
+    result = BigQueryWarehouse(settings.warehouse).query(freshness_sql(60))
+    found = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
+    assert found["raw.auth_events"]["rows"] == len(rows) == 4
+    assert found["raw.auth_events"]["produce_to_raw_p50_s"] == 1.5
+    assert found["raw.listen_events"]["rows"] == 0
