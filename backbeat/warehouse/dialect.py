@@ -7,11 +7,17 @@ first. Each rule is tested as a (BigQuery, DuckDB) pair in tests/warehouse/test_
 - `FORMAT('%d-%d', a, b)` is printf-style in BigQuery; sqlglot keeps `FORMAT`, which DuckDB
   reads as `{}`-style, returning the pattern itself. Rule: DuckDB's `printf`
   (https://duckdb.org/docs/sql/functions/char).
+- `SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS(s)))` reads a string's
+  characters as Latin-1 bytes and decodes them as UTF-8: the repair of eventsim's mojibake.
+  DuckDB has none of the three functions. Rule: each character's code point as two hex
+  digits, `from_hex`, then `decode`. Models guard it with a regex so it only sees strings
+  whose characters are all below U+0100 and form valid UTF-8.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -28,7 +34,28 @@ def _format_to_printf(node: exp.Expression) -> exp.Expression:
     return node
 
 
-_RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (_format_to_printf,)
+def _latin1_to_utf8(node: exp.Expression) -> exp.Expression:
+    if (
+        isinstance(node, exp.SafeConvertBytesToString)
+        and isinstance(node.this, exp.CodePointsToBytes)
+        and isinstance(node.this.this, exp.ToCodePoints)
+    ):
+        text = node.this.this.this.sql(dialect="duckdb")
+        return cast(
+            exp.Expression,
+            sqlglot.parse_one(
+                "decode(from_hex(array_to_string(list_transform(string_split("
+                f"{text}, ''), lambda ch: printf('%02X', unicode(ch))), '')))",
+                read="duckdb",
+            ),
+        )
+    return node
+
+
+_RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    _format_to_printf,
+    _latin1_to_utf8,
+)
 
 
 def bigquery_to_duckdb(sql: str) -> list[str]:

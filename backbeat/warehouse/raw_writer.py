@@ -25,6 +25,10 @@ class WriteResult:
 
 
 class RawWriter(Protocol):
+    def latest_offset(self, topic: str, partition: int) -> int:
+        """The highest offset of `topic`/`partition` in its raw table (-1: none)."""
+        ...
+
     def unwritten(self, rows: Sequence[LoaderRow]) -> list[LoaderRow]:
         """The rows that are not stored yet (above their high-water mark)."""
         ...

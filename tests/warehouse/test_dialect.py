@@ -14,6 +14,12 @@ from backbeat.warehouse.dialect import TranslationError, bigquery_to_duckdb
         ("SELECT FORMAT('%d-%d', 3, 4)", "SELECT PRINTF('%d-%d', 3, 4)", "3-4"),
         ("SELECT FORMAT('%s/%s', 'a', 'b')", "SELECT PRINTF('%s/%s', 'a', 'b')", "a/b"),
         ("SELECT CONCAT('a', 'b')", "SELECT 'a' || 'b'", "ab"),
+        (
+            "SELECT SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS('BjÃ¶rk')))",
+            "SELECT DECODE(UNHEX(ARRAY_TO_STRING(LIST_TRANSFORM(STR_SPLIT('BjÃ¶rk', ''), "
+            "LAMBDA ch : PRINTF('%02X', UNICODE(ch))), '')))",
+            "Björk",
+        ),
     ],
 )
 def test_translation_pairs(bigquery: str, duckdb_sql: str, answer: str) -> None:

@@ -99,6 +99,9 @@ class BigQueryRawWriter:
     def high_water_mark(self, table: str, topic: str, partition: int) -> int:
         return self._marks.get((table, topic, partition), -1)
 
+    def latest_offset(self, topic: str, partition: int) -> int:
+        return self._marks.get((topic, topic, partition), -1)
+
     def unwritten(self, rows: Sequence[LoaderRow]) -> list[LoaderRow]:
         return [row for row in rows if row.offset > self._marks.get(self._mark_key(row), -1)]
 

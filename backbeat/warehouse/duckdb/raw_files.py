@@ -97,6 +97,17 @@ class RawParquetWriter:
     def high_water_mark(self, table: str, topic: str, partition: int, day: int) -> int:
         return self._marks.get((table, topic, partition, day), -1)
 
+    def latest_offset(self, topic: str, partition: int) -> int:
+        """The highest offset of `topic`/`partition` stored in its raw table, any day (-1: none)."""
+        return max(
+            (
+                o
+                for (t, tp, p, _), o in self._marks.items()
+                if (t, tp, p) == (topic, topic, partition)
+            ),
+            default=-1,
+        )
+
     def unwritten(self, rows: Sequence[RawRow | DeadRow]) -> list[RawRow | DeadRow]:
         """The rows that are not on disk yet (above their high-water mark)."""
         return [row for row in rows if row.offset > self._marks.get(self._mark_key(row), -1)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from sqlglot import exp
 
 from backbeat.warehouse.dialect import TranslationError, bigquery_to_duckdb
 from backbeat.warehouse.duckdb.types import duckdb_type
+from backbeat.warehouse.models.spec import Model, default_models
 from backbeat.warehouse.queries import QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
 
@@ -24,23 +26,54 @@ def to_duckdb(sql: str) -> str:
     return statements[0]
 
 
-class DuckDBWarehouse:
-    """The embedded warehouse under `warehouse_dir` (raw Parquet files; later the DuckDB file)."""
+def model_duckdb_type(bigquery_type: str) -> str:
+    """A model column's type on DuckDB, as sqlglot translates a CAST to it."""
+    return exp.DataType.build(bigquery_type, dialect="bigquery").sql("duckdb")
 
-    def __init__(self, warehouse_dir: Path) -> None:
+
+class DuckDBWarehouse:
+    """The embedded warehouse under `warehouse_dir`: Parquet files of every table.
+
+    `raw/<table>/event_date=D/*.parquet` is written by the loader; `vault/<model>/*.parquet`
+    and `marts/<model>/*.parquet` by the builds (backbeat/warehouse/duckdb/model_files.py).
+    """
+
+    def __init__(self, warehouse_dir: Path, models: dict[str, Model] | None = None) -> None:
         self.dir = warehouse_dir
         self.raw_dir = warehouse_dir / "raw"
+        self.models = default_models() if models is None else models
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A private in-memory connection with a `raw` schema of views over the files.
+        """A private in-memory connection with `raw`, `vault` and `marts` views over the files.
 
-        Each reader has its own connection, so readers never lock each other or the loader.
+        Each reader has its own connection, so readers never lock each other, the loader or a
+        build: nothing but files is shared, and files appear by atomic rename.
         """
         connection = duckdb.connect()
-        connection.execute("CREATE SCHEMA raw")
+        connection.execute("SET TimeZone = 'UTC'")
+        for schema in ("raw", "vault", "marts"):
+            connection.execute(f"CREATE SCHEMA {schema}")
         for table in RAW_TABLES:
             connection.execute(f"CREATE VIEW raw.{table} AS {self._raw_select(table)}")
+        for model in self.models.values():
+            if model.stored:
+                self.refresh_view(connection, model)
         return connection
+
+    def model_dir(self, model: Model) -> Path:
+        return self.dir / model.layer / model.name
+
+    def refresh_view(self, connection: duckdb.DuckDBPyConnection, model: Model) -> None:
+        """(Re)define the view of a model's table over the files it has now."""
+        folder = self.model_dir(model)
+        if any(folder.glob("*.parquet")):
+            select = f"SELECT * FROM read_parquet('{folder / '*.parquet'}', union_by_name = true)"
+        else:
+            typed = ", ".join(
+                f'CAST(NULL AS {model_duckdb_type(c.type)}) AS "{c.name}"' for c in model.columns
+            )
+            select = f"SELECT {typed} WHERE false"
+        connection.execute(f"CREATE OR REPLACE VIEW {model.full_name} AS {select}")
 
     def _raw_select(self, table: str) -> str:
         pattern = self.raw_dir / table / "*" / "*.parquet"

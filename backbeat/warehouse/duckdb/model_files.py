@@ -1,0 +1,147 @@
+"""The embedded backend's side of a build: vault and marts tables as Parquet files.
+
+- An incremental model adds one file per build that added rows:
+  `<dir>/<layer>/<model>/<build_id>.parquet` (insert-only, like the vault itself).
+- A `table` model is one file, `<dir>/<layer>/<model>/table.parquet`, replaced whole.
+- Finished builds are files too: `<dir>/builds/<build_id>.json` (window and rows added).
+
+Every file is written to `<dir>/.staging/`, fsynced and renamed into place, so readers (their
+own DuckDB connections over the files) never see half a file and never wait for a build; the
+loader writes only under `raw/`. Builds take an exclusive lock on `<dir>/.build.lock`, so two
+builds never interleave. Why not a DuckDB database file: DuckDB lets one process write a file
+and then no other process may even read it, so the API and the dashboard would stall for the
+length of every build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.warehouse.build import BuildReport
+from backbeat.warehouse.dialect import bigquery_to_duckdb
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from backbeat.warehouse.models.spec import Model
+
+TABLE_FILE = "table.parquet"
+
+
+class ParquetModelStore:
+    """Runs models on an in-process DuckDB and keeps their rows as Parquet files."""
+
+    def __init__(self, warehouse: DuckDBWarehouse) -> None:
+        self.warehouse = warehouse
+        self._staging = warehouse.dir / ".staging"
+        self._builds = warehouse.dir / "builds"
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            self._connection = self.warehouse.connect()
+        return self._connection
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        self.warehouse.dir.mkdir(parents=True, exist_ok=True)
+        with (self.warehouse.dir / ".build.lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeError(
+                    f"another build of {self.warehouse.dir} is running; try again when it ends"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+    def raw_high_water(self) -> datetime | None:
+        union = " UNION ALL ".join(
+            f"SELECT MAX(_ingested_at) AS m FROM raw.{t}" for t in EVENT_TOPICS
+        )
+        (newest,) = self.connection.execute(f"SELECT MAX(m) FROM ({union})").fetchone() or (None,)
+        return _utc(newest)
+
+    def last_until(self) -> datetime | None:
+        finished = [json.loads(p.read_text()) for p in self._builds.glob("*.json")]
+        if not finished:
+            return None
+        return max(datetime.fromisoformat(b["window"]["until"]) for b in finished)
+
+    def append(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        return self._write(model, select, params, f"{uuid.uuid4().hex}.parquet")
+
+    def replace(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        return self._write(model, select, params, TABLE_FILE, keep_empty=True)
+
+    def _write(
+        self,
+        model: Model,
+        select: exp.Expression,
+        params: dict[str, Any],
+        name: str,
+        keep_empty: bool = False,
+    ) -> int:
+        (sql,) = bigquery_to_duckdb(select.sql(dialect="bigquery"))
+        self._staging.mkdir(parents=True, exist_ok=True)
+        staging = self._staging / f"{uuid.uuid4().hex}.parquet"
+        result = self.connection.execute(
+            f"COPY ({sql}) TO '{staging}' (FORMAT parquet, COMPRESSION zstd)", params
+        ).fetchone()
+        rows = int(result[0]) if result else 0
+        if rows == 0 and not keep_empty:
+            staging.unlink(missing_ok=True)
+            return 0
+        folder = self.warehouse.model_dir(model)
+        folder.mkdir(parents=True, exist_ok=True)
+        _publish(staging, folder / name)
+        self.warehouse.refresh_view(self.connection, model)
+        return rows
+
+    def record(self, report: BuildReport) -> None:
+        self._builds.mkdir(parents=True, exist_ok=True)
+        window = report.window
+        document = {
+            "build_id": window.build_id,
+            "window": {
+                "since": window.since.isoformat(),
+                "until": window.until.isoformat(),
+                "load_ts": window.load_ts.isoformat(),
+            },
+            "runs": [asdict(run) for run in report.runs],
+        }
+        self._staging.mkdir(parents=True, exist_ok=True)
+        staging = self._staging / f"{window.build_id}.json"
+        staging.write_text(json.dumps(document, indent=2))
+        _publish(staging, self._builds / f"{window.build_id}.json")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    descriptor = os.open(staging, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    staging.rename(target)

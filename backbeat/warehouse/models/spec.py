@@ -1,0 +1,205 @@
+"""Warehouse models: one SQL file each under `warehouse_sql/<layer>/`, with a YAML header.
+
+    /* ---
+    name: vault.hub_user
+    grain: one row per user id
+    key: [user_hk]
+    materialized: incremental
+    columns:
+      user_hk: {type: STRING, doc: hash key of user_id}
+    --- */
+    SELECT ...
+
+The header is the model's contract: its columns (types and docs) create the table on BigQuery,
+type the empty table on DuckDB and are the documented columns Looker Studio reads. Pure
+logic: reading files and checking headers, nothing runs here.
+
+Materializations:
+- `ephemeral` (staging): inlined as a CTE wherever `staging.<name>` is read; never stored.
+- `incremental`: the SELECT returns only rows to add (it anti-joins its own table); the rows
+  are appended, never updated: insert-only, as a Data Vault must be.
+- `table`: the SELECT returns the whole table, which replaces the previous one; the header
+  says why it cannot be incremental (`rebuild_reason`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+
+SQL_ROOT: Final = Path(__file__).resolve().parents[3] / "warehouse_sql"
+LAYERS: Final = ("staging", "vault", "marts")
+COLUMN_TYPES: Final = frozenset(
+    {"STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "BYTES", "NUMERIC"}
+)
+_HEADER = re.compile(r"^\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/\s*\n(?P<sql>.*)$", re.S)
+
+Materialized = Literal["ephemeral", "incremental", "table"]
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model: where it lives, what it is, and its SELECT (BigQuery dialect)."""
+
+    layer: str
+    name: str
+    grain: str
+    key: tuple[str, ...]
+    materialized: Materialized
+    columns: tuple[Column, ...]
+    sql: str
+    path: Path
+    partition_by: str | None = None
+    cluster_by: tuple[str, ...] = ()
+    rebuild_reason: str | None = None
+    description: str = ""
+    depends_on: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def stored(self) -> bool:
+        return self.materialized != "ephemeral"
+
+
+def _fail(path: Path, problem: str) -> ModelError:
+    return ModelError(f"{path.name}: {problem}")
+
+
+def _columns(path: Path, raw: Any) -> tuple[Column, ...]:
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(path, "`columns` must map each column name to {type, doc}")
+    columns = []
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or "type" not in spec or "doc" not in spec:
+            raise _fail(path, f"column `{name}` needs a type and a doc")
+        kind = str(spec["type"]).upper()
+        if kind not in COLUMN_TYPES:
+            raise _fail(path, f"column `{name}` has unknown type {kind}")
+        columns.append(Column(str(name), kind, str(spec["doc"])))
+    return tuple(columns)
+
+
+_REFERENCE = re.compile(r"\b(?P<layer>raw|staging|vault|marts)\.(?P<name>[a-z_][a-z0-9_]*)\b")
+
+
+def parse_model(path: Path, text: str) -> Model:
+    """A model from its file's text; `path` names it in errors and places it in a layer."""
+    match = _HEADER.match(text)
+    if match is None:
+        raise _fail(path, "missing the `/* --- yaml --- */` header")
+    try:
+        header = yaml.safe_load(match["yaml"])
+    except yaml.YAMLError as exc:
+        raise _fail(path, f"header is not YAML: {exc}") from None
+    if not isinstance(header, dict):
+        raise _fail(path, "header must be a YAML mapping")
+    missing = {"name", "grain", "materialized"} - set(header)
+    if missing:
+        raise _fail(path, f"header lacks {', '.join(sorted(missing))}")
+    layer, _, name = str(header["name"]).partition(".")
+    if layer != path.parent.name or layer not in LAYERS or not name:
+        raise _fail(path, f"name must be `{path.parent.name}.<model>`, got {header['name']!r}")
+    if name != path.stem:
+        raise _fail(path, f"the file must be named after the model ({name}.sql)")
+    materialized = header["materialized"]
+    if materialized not in ("ephemeral", "incremental", "table"):
+        raise _fail(path, f"unknown materialization {materialized!r}")
+    if (materialized == "ephemeral") != (layer == "staging"):
+        raise _fail(path, "staging models, and only they, are ephemeral")
+    if materialized == "table" and not header.get("rebuild_reason"):
+        raise _fail(path, "a `table` model must say why it is rebuilt (`rebuild_reason`)")
+    columns = (
+        _columns(path, header.get("columns"))
+        if materialized != "ephemeral" or header.get("columns")
+        else ()
+    )
+    names = {c.name for c in columns}
+    key = tuple(header.get("key") or ())
+    cluster_by = tuple(header.get("cluster_by") or ())
+    partition_by = header.get("partition_by")
+    for wanted in (*key, *cluster_by, *([partition_by] if partition_by else [])):
+        if wanted not in names:
+            raise _fail(path, f"`{wanted}` is not one of its columns")
+    sql = match["sql"].strip().rstrip(";")
+    depends_on = frozenset(
+        f"{m['layer']}.{m['name']}"
+        for m in _REFERENCE.finditer(re.sub(r"--[^\n]*", "", sql))
+        if f"{m['layer']}.{m['name']}" != f"{layer}.{name}"
+    )
+    return Model(
+        layer=layer,
+        name=name,
+        grain=str(header["grain"]),
+        key=key,
+        materialized=materialized,
+        columns=columns,
+        sql=sql,
+        path=path,
+        partition_by=partition_by,
+        cluster_by=cluster_by,
+        rebuild_reason=header.get("rebuild_reason"),
+        description=str(header.get("description", "")).strip(),
+        depends_on=depends_on,
+    )
+
+
+def load_models(root: Path = SQL_ROOT) -> dict[str, Model]:
+    """Every model under `root`, by full name (`vault.hub_user`)."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((root / layer).glob("*.sql")):
+            model = parse_model(path, path.read_text(encoding="utf-8"))
+            models[model.full_name] = model
+    for model in models.values():
+        unknown = {d for d in model.depends_on if not d.startswith("raw.") and d not in models}
+        if unknown:
+            raise _fail(model.path, f"reads models that do not exist: {', '.join(sorted(unknown))}")
+    return models
+
+
+@cache
+def default_models() -> dict[str, Model]:
+    return load_models()
+
+
+def build_order(models: dict[str, Model]) -> list[Model]:
+    """Stored models in an order where every model comes after what it reads (by layer)."""
+    order: list[Model] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done or name.startswith("raw."):
+            return
+        if name in visiting:
+            raise _fail(models[name].path, "is part of a dependency cycle")
+        visiting.add(name)
+        for dependency in sorted(models[name].depends_on):
+            visit(dependency)
+        visiting.discard(name)
+        done.add(name)
+        order.append(models[name])
+
+    for layer in LAYERS:
+        for name in sorted(n for n, m in models.items() if m.layer == layer):
+            visit(name)
+    return [model for model in order if model.stored]

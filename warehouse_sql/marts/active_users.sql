@@ -1,0 +1,34 @@
+/* ---
+name: marts.active_users
+grain: one row per UTC date and plan level with any active user
+key: [activity_date, level]
+materialized: table
+partition_by: activity_date
+rebuild_reason: Rolling 7- and 30-day distinct counts change for 30 days after any late event.
+columns:
+  activity_date: {type: DATE, doc: UTC date}
+  level: {type: STRING, doc: free or paid (the level the events carried)}
+  dau: {type: INT64, doc: distinct users with any event carrying their user id that day at that level}
+  wau: {type: INT64, doc: the same over the 7 days ending that day}
+  mau: {type: INT64, doc: the same over the 30 days ending that day}
+--- */
+WITH daily AS (
+  SELECT DISTINCT viewed_date AS activity_date, level, user_hk
+  FROM vault.tlink_page_view
+  WHERE user_hk != REPEAT('0', 32) AND level IS NOT NULL
+),
+days AS (
+  SELECT DISTINCT activity_date, level FROM daily
+)
+SELECT
+  days.activity_date,
+  days.level,
+  COUNT(DISTINCT IF(daily.activity_date = days.activity_date, daily.user_hk, NULL)) AS dau,
+  COUNT(DISTINCT IF(DATE_DIFF(days.activity_date, daily.activity_date, DAY) < 7, daily.user_hk, NULL)) AS wau,
+  COUNT(DISTINCT daily.user_hk) AS mau
+FROM days
+JOIN daily
+  ON daily.level = days.level
+  AND daily.activity_date <= days.activity_date
+  AND DATE_DIFF(days.activity_date, daily.activity_date, DAY) < 30
+GROUP BY 1, 2

@@ -1,0 +1,64 @@
+/* ---
+name: marts.sessions
+grain: one row per session
+key: [session_key]
+materialized: table
+partition_by: session_date
+cluster_by: [user_id]
+rebuild_reason: An open session's end, length and counts change with every new event.
+columns:
+  session_key: {type: STRING, doc: "the session's key (vault.hub_session.session_hk)"}
+  session_id: {type: INT64, doc: "eventsim's sessionId"}
+  user_id: {type: INT64, doc: "the user who was logged in (NULL for a guest-only session)"}
+  session_date: {type: DATE, doc: UTC date of started_at}
+  started_at: {type: TIMESTAMP, doc: first event}
+  ended_at: {type: TIMESTAMP, doc: last event}
+  duration_s: {type: INT64, doc: seconds from first to last event}
+  events: {type: INT64, doc: page views in the session}
+  plays: {type: INT64, doc: songs played in the session}
+  ended_by: {type: STRING, doc: "logout, cancellation, or inactivity (the session just stopped)"}
+--- */
+WITH views AS (
+  SELECT
+    view.session_hk,
+    view.viewed_at,
+    view.item_in_session,
+    view.page,
+    listener.user_id
+  FROM vault.tlink_page_view AS view
+  JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
+),
+per_session AS (
+  SELECT
+    session_hk,
+    MAX(user_id) AS user_id,
+    MIN(viewed_at) AS started_at,
+    MAX(viewed_at) AS ended_at,
+    COUNT(*) AS events,
+    COUNTIF(page = 'NextSong') AS plays
+  FROM views
+  GROUP BY session_hk
+),
+last_views AS (
+  SELECT session_hk, page AS last_page
+  FROM views
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY session_hk ORDER BY viewed_at DESC, item_in_session DESC) = 1
+)
+SELECT
+  per_session.session_hk AS session_key,
+  session.session_id,
+  per_session.user_id,
+  DATE(per_session.started_at) AS session_date,
+  per_session.started_at,
+  per_session.ended_at,
+  TIMESTAMP_DIFF(per_session.ended_at, per_session.started_at, SECOND) AS duration_s,
+  per_session.events,
+  per_session.plays,
+  CASE last_views.last_page
+    WHEN 'Logout' THEN 'logout'
+    WHEN 'Cancellation Confirmation' THEN 'cancellation'
+    ELSE 'inactivity'
+  END AS ended_by
+FROM per_session
+JOIN last_views ON last_views.session_hk = per_session.session_hk
+JOIN vault.hub_session AS session ON session.session_hk = per_session.session_hk

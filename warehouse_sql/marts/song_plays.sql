@@ -1,0 +1,41 @@
+/* ---
+name: marts.song_plays
+grain: one row per play
+key: [play_id]
+materialized: incremental
+partition_by: play_date
+cluster_by: [user_id, artist]
+description: Who listened to what, when and where; the base of the listening dashboards.
+columns:
+  play_id: {type: STRING, doc: "the play's key (vault.tlink_play.play_hk)"}
+  played_at: {type: TIMESTAMP, doc: when the song started (UTC)}
+  play_date: {type: DATE, doc: UTC date of played_at}
+  user_id: {type: INT64, doc: the listener}
+  level: {type: STRING, doc: free or paid at the time of the play}
+  artist: {type: STRING, doc: artist (mojibake repaired)}
+  song: {type: STRING, doc: song title (mojibake repaired)}
+  duration_s: {type: FLOAT64, doc: seconds listened (eventsim plays songs whole)}
+  session_id: {type: INT64, doc: the session}
+  city: {type: STRING, doc: the listener's city}
+  state: {type: STRING, doc: the listener's state}
+  load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
+--- */
+SELECT
+  play.play_hk AS play_id,
+  play.played_at,
+  play.played_date AS play_date,
+  listener.user_id,
+  play.level,
+  track.artist,
+  track.song,
+  play.duration_s,
+  session.session_id,
+  place.city,
+  place.state,
+  @load_ts AS load_ts
+FROM vault.tlink_play AS play
+JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
+JOIN vault.hub_user AS listener ON listener.user_hk = play.user_hk
+JOIN vault.hub_session AS session ON session.session_hk = play.session_hk
+LEFT JOIN vault.hub_location AS place ON place.location_hk = play.location_hk
+WHERE NOT EXISTS (SELECT 1 FROM marts.song_plays AS mart WHERE mart.play_id = play.play_hk)

@@ -1,0 +1,20 @@
+/* ---
+name: staging.logins
+grain: one row per raw.auth_events row ingested in the build's window
+materialized: ephemeral
+description: Login attempts; failed ones carry no user.
+--- */
+SELECT
+  ts AS attempted_at,
+  userId AS user_id,
+  sessionId AS session_id,
+  itemInSession AS item_in_session,
+  success,
+  level,
+  TO_HEX(MD5(CONCAT(CAST(sessionId AS STRING), '|', CAST(itemInSession AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS event_hk,
+  IF(userId IS NULL, REPEAT('0', 32), TO_HEX(MD5(CAST(userId AS STRING)))) AS user_hk,
+  TO_HEX(MD5(CAST(sessionId AS STRING))) AS session_hk,
+  _topic AS record_source,
+  _ingested_at
+FROM raw.auth_events
+WHERE _ingested_at > @since AND _ingested_at <= @until

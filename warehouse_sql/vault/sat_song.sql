@@ -1,0 +1,32 @@
+/* ---
+name: vault.sat_song
+grain: one row per song per change of its details (duration)
+key: [song_hk, effective_from]
+materialized: incremental
+columns:
+  song_hk: {type: STRING, doc: the song (vault.hub_song)}
+  hashdiff: {type: STRING, doc: "MD5 of the duration, formatted with 5 decimals"}
+  effective_from: {type: TIMESTAMP, doc: first play with these details}
+  duration_s: {type: FLOAT64, doc: length in seconds}
+  load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
+  record_source: {type: STRING, doc: listen_events}
+--- */
+WITH candidates AS (
+  SELECT song_hk, TO_HEX(MD5(FORMAT('%.5f', duration_s))) AS hashdiff, played_at AS effective_from,
+         duration_s, record_source
+  FROM staging.listens
+),
+timeline AS (
+  SELECT song_hk, hashdiff, effective_from, duration_s, record_source, FALSE AS is_new
+  FROM vault.sat_song
+  WHERE song_hk IN (SELECT song_hk FROM candidates)
+  UNION ALL
+  SELECT *, TRUE AS is_new FROM candidates
+),
+changes AS (
+  SELECT *, LAG(hashdiff) OVER (PARTITION BY song_hk ORDER BY effective_from, is_new, hashdiff) AS previous
+  FROM timeline
+)
+SELECT song_hk, hashdiff, effective_from, duration_s, @load_ts AS load_ts, record_source
+FROM changes
+WHERE is_new AND (previous IS NULL OR previous != hashdiff)
