@@ -1,0 +1,187 @@
+"""Data Vault invariants on a built warehouse: keys resolve to hubs, satellites only record
+changes, re-running adds nothing, and arrival order does not change the vault."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from backbeat.emit.sinks import DirectRawSink
+from backbeat.events import encode
+from backbeat.simulator.catalogue import generated_catalogue
+from backbeat.simulator.config import load_config
+from backbeat.simulator.default_model import CONFIG_PATH
+from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.warehouse.build import BuildReport, WarehouseBuild
+from backbeat.warehouse.duckdb.model_files import ParquetModelStore
+from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from backbeat.warehouse.models.spec import default_models
+
+MONDAY = 1_704_067_200_000
+DAY_MS = 86_400_000
+#: A hash-key column and the hub it must be found in.
+HUB_OF = {
+    "user_hk": "hub_user",
+    "session_hk": "hub_session",
+    "song_hk": "hub_song",
+    "artist_hk": "hub_artist",
+    "page_hk": "hub_page",
+    "location_hk": "hub_location",
+    "user_agent_hk": "hub_user_agent",
+}
+
+Records = list[tuple[str, bytes | None, bytes, int]]  # topic, key, value, event ms
+
+
+def simulated_records(days: int = 3, users: int = 120, seed: int = 5) -> Records:
+    params = SimulationParams(
+        start_ms=MONDAY, end_ms=MONDAY + days * DAY_MS, n_users=users, seed=seed
+    )
+    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(400, seed), params)
+    return [
+        (e.topic, e.key, encode(e.record), e.record.ts)  # type: ignore[attr-defined]
+        for e in simulator.events()
+    ]
+
+
+def load(root: Path, records: Records, ingested_ms: int) -> None:
+    sink = DirectRawSink(RawParquetWriter(root), ingested_ms=ingested_ms)
+    for topic, key, value, _ in records:
+        sink.write(topic, key, value)
+    sink.close()
+
+
+def build(root: Path) -> BuildReport:
+    store = ParquetModelStore(DuckDBWarehouse(root))
+    return WarehouseBuild(store, default_models(), timedelta(minutes=10), 1000.0).run()
+
+
+def vault_contents(root: Path) -> dict[str, set[tuple[object, ...]]]:
+    """Every vault table's rows without load metadata (load_ts, record_source)."""
+    warehouse = DuckDBWarehouse(root)
+    contents = {}
+    for model in default_models().values():
+        if model.layer != "vault":
+            continue
+        columns = [c.name for c in model.columns if c.name not in ("load_ts", "record_source")]
+        result = warehouse.query(f"SELECT {', '.join(columns)} FROM {model.full_name}")
+        contents[model.name] = set(result.rows)
+    return contents
+
+
+@pytest.fixture(scope="module")
+def records() -> Records:
+    return simulated_records()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, records: Records) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("vault")
+    load(root, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(root)
+    yield root
+
+
+def test_every_key_resolves_to_its_hub_or_the_ghost(built: Path) -> None:
+    warehouse = DuckDBWarehouse(built)
+    checked = 0
+    for model in default_models().values():
+        if model.layer != "vault" or model.name.startswith("hub_"):
+            continue
+        for column in model.columns:
+            hub = HUB_OF.get(column.name)
+            if hub is None:
+                continue
+            (orphans,) = warehouse.query(
+                f"SELECT COUNT(*) FROM {model.full_name} AS child WHERE NOT EXISTS "
+                f"(SELECT 1 FROM vault.{hub} AS hub WHERE hub.{column.name} = child.{column.name})"
+            ).rows[0]
+            assert orphans == 0, f"{model.name}.{column.name} has {orphans} keys not in {hub}"
+            checked += 1
+    assert checked >= 15
+    ghosts = warehouse.query(
+        "SELECT COUNT(*) FROM vault.tlink_page_view WHERE user_hk = REPEAT('0', 32)"
+    ).rows
+    assert ghosts[0][0] > 0, "guests' page views should point at the ghost user"
+
+
+def test_hub_keys_are_unique(built: Path) -> None:
+    warehouse = DuckDBWarehouse(built)
+    for model in default_models().values():
+        if model.layer == "vault" and model.materialized == "incremental":
+            keys = ", ".join(model.key)
+            (dupes,) = warehouse.query(
+                f"SELECT COUNT(*) FROM (SELECT {keys} FROM {model.full_name} "
+                f"GROUP BY {keys} HAVING COUNT(*) > 1)"
+            ).rows[0]
+            assert dupes == 0, model.name
+
+
+def test_satellites_only_record_changes(built: Path) -> None:
+    warehouse = DuckDBWarehouse(built)
+    for model in default_models().values():
+        if not model.name.startswith("sat_"):
+            continue
+        parent = model.key[0]
+        (repeats,) = warehouse.query(
+            f"SELECT COUNT(*) FROM (SELECT hashdiff, LAG(hashdiff) OVER "
+            f"(PARTITION BY {parent} ORDER BY effective_from) AS previous FROM {model.full_name}) "
+            "WHERE previous = hashdiff"
+        ).rows[0]
+        assert repeats == 0, model.name
+    plans = warehouse.query("SELECT COUNT(*), COUNT(DISTINCT user_hk) FROM vault.sat_user_plan")
+    rows, users = plans.rows[0]
+    assert rows > users, "someone upgraded or downgraded: the plan history has changes"
+
+
+def test_building_again_adds_nothing(built: Path) -> None:
+    again = build(built)
+    added = {r.model: r.rows_added for r in again.runs if r.materialized == "incremental"}
+    assert added and all(n == 0 for n in added.values()), added
+
+
+def test_arrival_order_does_not_change_the_vault(tmp_path: Path, records: Records) -> None:
+    in_order = tmp_path / "in_order"
+    load(in_order, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(in_order)
+
+    shuffled = tmp_path / "shuffled"
+    mixed = list(records)
+    random.Random(3).shuffle(mixed)
+    load(shuffled, mixed, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(shuffled)
+    assert vault_contents(shuffled) == vault_contents(in_order)
+
+
+def test_late_events_are_picked_up_by_the_next_build(tmp_path: Path, records: Records) -> None:
+    root = tmp_path / "late"
+    cutoff = MONDAY + 2 * DAY_MS
+    on_time = [r for r in records if r[3] < cutoff or r[3] >= cutoff + DAY_MS // 2]
+    late = [r for r in records if cutoff <= r[3] < cutoff + DAY_MS // 2]
+    assert late and on_time
+    load(root, on_time, ingested_ms=MONDAY + 10 * DAY_MS)
+    first = build(root)
+    load(root, late, ingested_ms=MONDAY + 11 * DAY_MS)  # older events, loaded later
+    second = build(root)
+    assert second.rows_added("vault.tlink") == sum(
+        1
+        for topic, *_ in late
+        if topic in ("listen_events", "page_view_events", "auth_events", "status_change_events")
+    )
+    assert second.window.since < second.window.until
+    assert first.window.until < second.window.until
+
+    reference = tmp_path / "reference"
+    load(reference, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(reference)
+    late_vault, reference_vault = vault_contents(root), vault_contents(reference)
+    for table in reference_vault:
+        if table.startswith(("hub_", "link_", "tlink_")):
+            assert late_vault[table] == reference_vault[table], table
+    marts = "SELECT * FROM marts.hourly_activity ORDER BY activity_date, activity_hour"
+    assert DuckDBWarehouse(root).query(marts).rows == DuckDBWarehouse(reference).query(marts).rows
