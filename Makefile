@@ -29,12 +29,14 @@ test-unit: setup  ## the fast tests only (no services)
 lint: setup  ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy backbeat dataflows
+	$(RUN) mypy backbeat dataflows flows
 
-demo: setup  ## for now: stack up, a day of simulated events into Kafka, loaded into raw (`make down` stops it)
+demo: setup  ## stack up, a day of simulated events through Kafka into raw, vault and marts (`make down` stops it)
 	$(RUN) backbeat up
 	$(RUN) backbeat generate --nusers 2000 --from 1
 	$(RUN) backbeat load --exit-when-idle 3
+	$(RUN) backbeat build
+	$(RUN) backbeat sql "SELECT play_date, rank, artist, song, distinct_listeners FROM marts.top_songs_daily ORDER BY play_date DESC, rank LIMIT 5"
 	$(RUN) backbeat status
 
 down:

@@ -39,3 +39,15 @@ class WarehouseSettings(SettingsGroup):
     raw_dataset: str = Field(default="raw", description="Dataset (schema) of the raw tables.")
     vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
     marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")
+    build_overlap_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description="Each build re-reads raw rows ingested this long before the last build's "
+        "watermark (rows that became visible late); re-reading adds nothing.",
+    )
+    royalty_pool_per_month: float = Field(
+        default=100_000.0,
+        ge=0,
+        description="Money shared each month among artists by paid plays "
+        "(marts.artist_royalties_monthly).",
+    )

@@ -6,6 +6,9 @@ Two backends behind one set of names (`raw.<topic>`, `raw.dead_letter`, later `v
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
 from backbeat.settings import Settings
 from backbeat.warehouse.queries import QueryError, QueryResult, Warehouse
 
@@ -25,4 +28,28 @@ def open_warehouse(settings: Settings) -> Warehouse:
     return DuckDBWarehouse(settings.warehouse.dir)
 
 
-__all__ = ["QueryError", "QueryResult", "Warehouse", "open_warehouse"]
+def open_build(settings: Settings) -> WarehouseBuild:
+    """A build of the shipped models (warehouse_sql/) against the configured warehouse."""
+    warehouse = settings.warehouse
+    if warehouse.backend == "bigquery":
+        raise QueryError(
+            "builds run on the duckdb backend in this version; the BigQuery model store is "
+            "not written yet (set BACKBEAT_WAREHOUSE_BACKEND=duckdb)"
+        )
+    from backbeat.warehouse.build import WarehouseBuild
+    from backbeat.warehouse.duckdb.model_files import ParquetModelStore
+    from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+    from backbeat.warehouse.models.spec import default_models
+
+    return WarehouseBuild(
+        ParquetModelStore(DuckDBWarehouse(warehouse.dir)),
+        default_models(),
+        overlap=timedelta(minutes=warehouse.build_overlap_minutes),
+        royalty_pool=warehouse.royalty_pool_per_month,
+    )
+
+
+if TYPE_CHECKING:
+    from backbeat.warehouse.build import WarehouseBuild
+
+__all__ = ["QueryError", "QueryResult", "Warehouse", "open_build", "open_warehouse"]

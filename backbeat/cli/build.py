@@ -1,0 +1,60 @@
+"""`backbeat build`: staging -> vault -> marts, once, without Prefect (the flows call the same)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
+from backbeat.settings import get_settings
+from backbeat.warehouse import QueryError, open_build
+
+app = typer.Typer()
+
+
+@app.command()
+def build(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Build the vault and marts from the raw rows loaded since the last build."""
+    try:
+        warehouse_build = open_build(get_settings())
+    except QueryError as exc:
+        exit_with_error(str(exc))
+    began = time.perf_counter()
+    try:
+        report = warehouse_build.run(
+            progress=lambda run: err_console.print(
+                f"  {run.model:<36} {run.rows_added:>10,} rows  {run.seconds:6.2f} s",
+                highlight=False,
+            )
+        )
+    except RuntimeError as exc:  # another build holds the lock
+        exit_with_error(str(exc))
+    window = report.window
+    if as_json:
+        print_json(
+            {
+                "build_id": window.build_id,
+                "since": window.since.isoformat(),
+                "until": window.until.isoformat(),
+                "runs": [
+                    {"model": r.model, "rows_added": r.rows_added, "seconds": round(r.seconds, 3)}
+                    for r in report.runs
+                ],
+            }
+        )
+        return
+    table = Table("layer", "models", "rows written")
+    for layer in ("vault", "marts"):
+        runs = [r for r in report.runs if r.model.startswith(layer)]
+        table.add_row(layer, str(len(runs)), f"{sum(r.rows_added for r in runs):,}")
+    console.print(table)
+    err_console.print(
+        f"build {window.build_id}: raw ingested in ({window.since:%Y-%m-%d %H:%M:%S}, "
+        f"{window.until:%Y-%m-%d %H:%M:%S}] UTC, {time.perf_counter() - began:.1f} s",
+        highlight=False,
+    )

@@ -1,0 +1,60 @@
+"""`build_warehouse` as a Prefect flow run on the real server of the session's stack: the
+run completes, builds the marts, and its artifacts can be read back from the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.settings import PREFECT_API_URL
+from prefect.settings import temporary_settings as prefect_settings
+
+from backbeat.emit.runs import run_replay
+from backbeat.emit.sinks import DirectRawSink
+from backbeat.settings import Settings
+from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+
+RUN_FLOW = "from flows.build_warehouse import build_warehouse; print(build_warehouse())"
+
+
+def test_build_flow_runs_on_the_server_and_publishes_artifacts(
+    local_stack: Settings, eventsim_real: Path, tmp_path: Path
+) -> None:
+    run_replay(
+        [eventsim_real / "sparkify_dend_log_data"], DirectRawSink(RawParquetWriter(tmp_path))
+    )
+    api_url = str(local_stack.prefect.api_url)
+    env = {**os.environ, "PREFECT_API_URL": api_url, "BACKBEAT_WAREHOUSE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_FLOW], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'marts_rows'" in result.stdout
+    plays = DuckDBWarehouse(tmp_path).query("SELECT COUNT(*) FROM marts.song_plays").rows
+    assert plays == [(6820,)]  # every NextSong of the 30 Sparkify files
+
+    async def artifacts() -> dict[str, object]:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["warehouse-build", "warehouse-build-summary"])
+                )
+            )
+            runs = await client.read_flow_runs()
+            assert any(r.name and r.state_type.value == "COMPLETED" for r in runs)
+            return {a.key: a.data for a in found}
+
+    with prefect_settings(updates={PREFECT_API_URL: api_url}):
+        published = asyncio.run(artifacts())
+    table = published["warehouse-build"]
+    rows = table if isinstance(table, list) else json.loads(str(table))
+    by_model = {row["model"]: row for row in rows}
+    assert by_model["vault.tlink_play"]["rows_written"] == 6820
+    assert "vault" in str(published["warehouse-build-summary"])
