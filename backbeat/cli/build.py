@@ -58,3 +58,27 @@ def build(
         f"{window.until:%Y-%m-%d %H:%M:%S}] UTC, {time.perf_counter() - began:.1f} s",
         highlight=False,
     )
+
+
+@app.command()
+def deploy() -> None:
+    """Register prefect.yaml's deployments (and their work pool) with the Prefect API."""
+    from flows.deployments import WORK_POOL, deploy_all, ensure_work_pool
+
+    api_url = str(get_settings().prefect.api_url)
+    try:
+        created = ensure_work_pool(api_url)
+    except Exception as exc:  # the API is down or refuses: say which, in one line
+        exit_with_error(f"the Prefect API at {api_url} did not answer ({exc}); is it up?")
+    err_console.print(
+        f"work pool {WORK_POOL}: {'created' if created else 'exists'} at {api_url}",
+        highlight=False,
+    )
+    result = deploy_all(api_url)
+    if result.returncode != 0:
+        exit_with_error(f"prefect deploy failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    console.print(result.stdout.strip()[-3000:], highlight=False, markup=False)
+    err_console.print(
+        f"start a worker to run them: uv run prefect worker start --pool {WORK_POOL}",
+        highlight=False,
+    )

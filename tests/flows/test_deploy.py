@@ -1,0 +1,50 @@
+"""`backbeat deploy` against the stack's real Prefect server: prefect.yaml deploys cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
+from prefect.settings import temporary_settings as prefect_settings
+
+from backbeat.settings import Settings
+
+
+def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> None:
+    api_url = str(local_stack.prefect.api_url)
+    env = {**os.environ, "BACKBEAT_PREFECT_API_URL": api_url, "PREFECT_API_URL": api_url}
+    for attempt in range(2):  # the second run finds the pool and updates the deployment
+        result = subprocess.run(
+            [sys.executable, "-m", "backbeat", "deploy"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert ("created" if attempt == 0 else "exists") in result.stderr
+
+    async def read() -> list[tuple[str, str | None, list[object], int | None]]:
+        async with get_client() as client:
+            deployments = await client.read_deployments()
+            return [
+                (
+                    d.name,
+                    d.work_pool_name,
+                    [s.schedule for s in d.schedules],
+                    d.global_concurrency_limit.limit if d.global_concurrency_limit else None,
+                )
+                for d in deployments
+            ]
+
+    with prefect_settings(updates={PREFECT_API_URL: api_url}):
+        found = {name: rest for name, *rest in asyncio.run(read())}
+    pool, schedules, limit = found["build-warehouse"]
+    assert pool == "backbeat-local"
+    assert [getattr(s, "interval", None).total_seconds() for s in schedules] == [300.0]
+    assert limit == 1
