@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,3 +83,29 @@ def deploy() -> None:
         f"start a worker to run them: uv run prefect worker start --pool {WORK_POOL}",
         highlight=False,
     )
+
+
+@app.command()
+def models(
+    docs: Annotated[bool, typer.Option("--docs", help="Print the markdown reference.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the reference to this file.")
+    ] = None,
+) -> None:
+    """The warehouse models (warehouse_sql/): layer, how each is built, its grain."""
+    from backbeat.warehouse.models.reference import render_reference
+    from backbeat.warehouse.models.spec import build_order, default_models
+
+    found = default_models()
+    if docs or output:
+        text = render_reference(found)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            err_console.print(f"wrote {output}", highlight=False)
+        else:
+            console.print(text, markup=False, highlight=False)
+        return
+    table = Table("model", "built", "grain")
+    for model in build_order(found):
+        table.add_row(model.full_name, model.materialized, " ".join(model.grain.split()))
+    console.print(table)

@@ -137,3 +137,12 @@ def test_hash_keys_are_the_same_on_bigquery_and_duckdb(
     ]
     assert list(on_duckdb.rows[0][:5]) == [md5(k.encode()).hexdigest() for k in expected]
     assert on_duckdb.rows[0][5] == "0" * 32
+
+
+def test_the_warehouse_reference_is_up_to_date() -> None:
+    from backbeat.warehouse.models.reference import render_reference
+
+    reference = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
+    assert reference.read_text(encoding="utf-8") == render_reference(default_models()), (
+        "docs/warehouse.md is stale: run `backbeat models -o docs/warehouse.md`"
+    )

@@ -32,7 +32,9 @@ from typing import Any, Final, Literal
 
 import yaml
 
-SQL_ROOT: Final = Path(__file__).resolve().parents[3] / "warehouse_sql"
+#: The models: `warehouse_sql/` of the checkout, or the copy a wheel carries.
+_CHECKOUT_SQL = Path(__file__).resolve().parents[3] / "warehouse_sql"
+SQL_ROOT: Final = _CHECKOUT_SQL if _CHECKOUT_SQL.is_dir() else Path(__file__).parent / "_sql"
 LAYERS: Final = ("staging", "vault", "marts")
 COLUMN_TYPES: Final = frozenset(
     {"STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "BYTES", "NUMERIC"}
