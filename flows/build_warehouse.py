@@ -12,6 +12,7 @@ Each run publishes a table artifact (rows written per model) and a markdown summ
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -33,6 +34,13 @@ def plan_build(build: WarehouseBuild) -> BuildWindow:
     get_run_logger().info(
         "build %s: raw ingested in (%s, %s]", window.build_id, window.since, window.until
     )
+    return window
+
+
+@task(name="plan-backfill", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def plan_backfill(build: WarehouseBuild, start: date, end: date) -> BuildWindow:
+    window = build.plan_backfill(start, end)
+    get_run_logger().info("backfill %s: events dated %s..%s", window.build_id, start, end)
     return window
 
 
@@ -72,8 +80,9 @@ def publish_artifacts(report: BuildReport) -> None:
         ],
         description=f"Rows written per model by build {window.build_id}",
     )
+    kind = f"backfill of {window.first_date}..{window.last_date}" if window.is_backfill else "build"
     lines = [
-        f"# Warehouse build `{window.build_id}`",
+        f"# Warehouse {kind} `{window.build_id}`",
         "",
         f"Raw rows ingested in ({window.since:%Y-%m-%d %H:%M:%S}, "
         f"{window.until:%Y-%m-%d %H:%M:%S}] UTC.",
@@ -91,20 +100,35 @@ def publish_artifacts(report: BuildReport) -> None:
     )
 
 
-@flow(name="build-warehouse", log_prints=True)
-def build_warehouse() -> dict[str, Any]:
-    """Build the vault and marts from raw rows loaded since the last build."""
+def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
+    """The body of both flows: one build (or backfill) under the limit and the lock."""
     build = open_build(get_settings())
     ensure_build_limit()
     with concurrency(BUILD_LIMIT, occupy=1), build.store.lock():
-        window = plan_build(build)
+        window = plan_backfill(build, *backfill) if backfill else plan_build(build)
         report = BuildReport(window)
         for layer in ("vault", "marts"):
             report.runs.extend(build_layer(build, window, layer))
-        record_build(build, report)
+        if not window.is_backfill:
+            record_build(build, report)
     publish_artifacts(report)
     return {
         "build_id": window.build_id,
         "vault_rows": report.rows_added("vault"),
         "marts_rows": report.rows_added("marts"),
     }
+
+
+@flow(name="build-warehouse", log_prints=True)
+def build_warehouse() -> dict[str, Any]:
+    """Build the vault and marts from raw rows loaded since the last build."""
+    return run_build()
+
+
+@flow(name="backfill-warehouse", log_prints=True)
+def backfill(start: date, end: date) -> dict[str, Any]:
+    """Re-read every raw row of events dated start..end (UTC) into the vault and marts.
+
+    Idempotent (the vault keeps what it has); the incremental builds' watermark is left alone.
+    """
+    return run_build((start, end))

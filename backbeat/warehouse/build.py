@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlglot import exp
@@ -28,14 +28,23 @@ from backbeat.warehouse.models.render import parameters, render, typed
 from backbeat.warehouse.models.spec import LAYERS, Model, build_order
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ALL_DATES = (date(1, 1, 1), date(9999, 12, 31))
 
 
 @dataclass(frozen=True)
 class BuildWindow:
+    """The raw rows a build reads: ingested in (since, until], event date in [first, last]."""
+
     build_id: str
     since: datetime
     until: datetime
     load_ts: datetime
+    first_date: date = ALL_DATES[0]
+    last_date: date = ALL_DATES[1]
+
+    @property
+    def is_backfill(self) -> bool:
+        return (self.first_date, self.last_date) != ALL_DATES
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,17 @@ class WarehouseBuild:
         since = EPOCH if last is None else min(last - self.overlap, until)
         return BuildWindow(uuid.uuid4().hex[:12], since, until, self._clock())
 
+    def plan_backfill(self, first_date: date, last_date: date) -> BuildWindow:
+        """Every raw row of events dated `first_date`..`last_date`, whenever it was loaded."""
+        if first_date > last_date:
+            raise ValueError(
+                f"backfill from {first_date} to {last_date}: the start is after the end"
+            )
+        until = self.store.raw_high_water() or EPOCH
+        return BuildWindow(
+            uuid.uuid4().hex[:12], EPOCH, until, self._clock(), first_date, last_date
+        )
+
     def ordered(self, layer: str | None = None) -> list[Model]:
         return [m for m in build_order(self.models) if layer is None or m.layer == layer]
 
@@ -115,6 +135,8 @@ class WarehouseBuild:
             "since": window.since,
             "until": window.until,
             "load_ts": window.load_ts,
+            "first_date": window.first_date,
+            "last_date": window.last_date,
             "royalty_pool": self.royalty_pool,
         }
         params = {name: values[name] for name in parameters(select)}
@@ -126,16 +148,25 @@ class WarehouseBuild:
         return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)
 
     def run(
-        self, layers: tuple[str, ...] = LAYERS, progress: Callable[[ModelRun], None] | None = None
+        self,
+        layers: tuple[str, ...] = LAYERS,
+        progress: Callable[[ModelRun], None] | None = None,
+        backfill: tuple[date, date] | None = None,
     ) -> BuildReport:
-        """A whole build: every model of `layers` in dependency order, then the watermark."""
+        """A whole build: every model of `layers` in dependency order, then the watermark.
+
+        A backfill re-reads every raw row of its dates (idempotent: the vault keeps what it
+        has) and leaves the watermark alone, so incremental builds carry on where they were.
+        """
         with self.store.lock():
-            report = BuildReport(self.plan())
+            window = self.plan_backfill(*backfill) if backfill else self.plan()
+            report = BuildReport(window)
             for run in self.runs(report.window, layers):
                 report.runs.append(run)
                 if progress:
                     progress(run)
-            self.store.record(report)
+            if not window.is_backfill:
+                self.store.record(report)
         return report
 
     def runs(self, window: BuildWindow, layers: tuple[str, ...]) -> Iterator[ModelRun]:

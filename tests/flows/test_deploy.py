@@ -48,3 +48,5 @@ def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> No
     assert pool == "backbeat-local"
     assert [getattr(s, "interval", None).total_seconds() for s in schedules] == [300.0]
     assert limit == 1
+    assert found["backfill-warehouse"][0] == "backbeat-local"
+    assert found["backfill-warehouse"][1] == []  # on demand only

@@ -185,3 +185,30 @@ def test_late_events_are_picked_up_by_the_next_build(tmp_path: Path, records: Re
             assert late_vault[table] == reference_vault[table], table
     marts = "SELECT * FROM marts.hourly_activity ORDER BY activity_date, activity_hour"
     assert DuckDBWarehouse(root).query(marts).rows == DuckDBWarehouse(reference).query(marts).rows
+
+
+def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
+    tmp_path: Path, records: Records
+) -> None:
+    import shutil
+    from datetime import date
+
+    root = tmp_path / "backfill"
+    load(root, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(root)
+    store = ParquetModelStore(DuckDBWarehouse(root))
+    watermark = store.last_until()
+    everything = vault_contents(root)["tlink_play"]
+    shutil.rmtree(root / "vault" / "tlink_play")  # as if the model were new: no history yet
+
+    builder = WarehouseBuild(store, default_models(), timedelta(minutes=10), 1000.0)
+    second_day = builder.run(backfill=(date(2024, 1, 2), date(2024, 1, 2)))
+    plays = vault_contents(root)["tlink_play"]
+    assert plays and {row[7] for row in plays} == {date(2024, 1, 2)}  # played_date
+    assert second_day.rows_added("vault.tlink_play") == len(plays)
+
+    builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
+    assert vault_contents(root)["tlink_play"] == everything
+    again = builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
+    assert again.rows_added("vault") == 0
+    assert store.last_until() == watermark

@@ -10,6 +10,7 @@ WITH window_rows AS (
   SELECT *
   FROM raw.listen_events
   WHERE _ingested_at > @since AND _ingested_at <= @until
+    AND event_date BETWEEN @first_date AND @last_date
 ),
 -- One pass of the mojibake repair: a string whose characters are all below U+0100 and
 -- form valid UTF-8 when read as bytes was UTF-8 decoded as Latin-1; decode it again.

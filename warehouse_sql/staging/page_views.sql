@@ -37,3 +37,4 @@ SELECT
   _ingested_at
 FROM raw.page_view_events
 WHERE _ingested_at > @since AND _ingested_at <= @until
+  AND event_date BETWEEN @first_date AND @last_date
