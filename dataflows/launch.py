@@ -5,6 +5,7 @@ Kept apart from `loader.py` so the CLI can use it without importing Bytewax.
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,21 @@ RECOVERY_PARTITIONS = 4
 
 
 def init_recovery(directory: Path, partitions: int = RECOVERY_PARTITIONS) -> None:
-    """Create Bytewax's recovery partitions unless they exist (Bytewax needs them first)."""
-    if directory.exists() and any(directory.iterdir()):
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "bytewax.recovery", str(directory), str(partitions)], check=True
-    )
+    """Create Bytewax's recovery partitions unless they exist (Bytewax needs them first).
+
+    Loader processes started together on one machine may all get here: a lock beside the
+    directory lets one create the partitions and the others find them.
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with (directory.parent / f".{directory.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if directory.exists() and any(directory.iterdir()):
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "bytewax.recovery", str(directory), str(partitions)],
+            check=True,
+        )
 
 
 def loader_command(

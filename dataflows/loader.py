@@ -11,6 +11,7 @@ topic-partition into micro-batches, written when a batch reaches `batch_max_rows
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -67,6 +68,11 @@ def validate_batch(records: list[KafkaRecord]) -> list[tuple[str, LoaderRow]]:
     return [(batch_key(record), to_row(record)) for record in records]
 
 
+def metrics_port(base: int) -> int:
+    """Process k of a multi-process loader serves /metrics on base + k (one port each)."""
+    return base + int(os.environ.get("BYTEWAX_PROCESS_ID") or 0)
+
+
 def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
     STOP.set()
 
@@ -78,7 +84,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         signal.signal(signal.SIGTERM, _stop_on_signal)
         signal.signal(signal.SIGINT, _stop_on_signal)
     if loader.metrics_port:
-        start_http_server(loader.metrics_port, addr="127.0.0.1")
+        start_http_server(metrics_port(loader.metrics_port), addr="127.0.0.1")
 
     flow = Dataflow("backbeat_loader")
     records = op.input(

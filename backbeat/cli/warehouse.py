@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import subprocess
 from types import FrameType
@@ -37,8 +38,31 @@ def load(
         int | None,
         typer.Option("--workers", "-w", min=1, help="Bytewax workers (default: setting)."),
     ] = None,
+    process_id: Annotated[
+        int | None,
+        typer.Option(
+            "--process-id",
+            "-i",
+            min=0,
+            help="This process's index when the loader runs as several processes (with -a).",
+        ),
+    ] = None,
+    addresses: Annotated[
+        str | None,
+        typer.Option(
+            "--addresses",
+            "-a",
+            help='host:port of every loader process, in process order: "h1:2101;h2:2101".',
+        ),
+    ] = None,
 ) -> None:
-    """Run the loader dataflow: Kafka -> validated micro-batches -> raw tables, exactly once."""
+    """Run the loader dataflow: Kafka -> validated micro-batches -> raw tables, exactly once.
+
+    Several processes (on one machine or many) split the Kafka partitions between them: start
+    each with the same -a list and its own -i. Process k serves /metrics on the metrics port + k.
+    """
+    if (process_id is None) != (addresses is None):
+        exit_with_error("--process-id and --addresses go together")
     settings = get_settings()
     if broker_count(settings.kafka) == 0:
         servers = settings.kafka.bootstrap_servers
@@ -50,14 +74,18 @@ def load(
     loader = settings.loader
     init_recovery(loader.recovery_dir)
     argv = loader_command(loader, exit_when_idle, workers)
-    metrics = (
-        f" (metrics on 127.0.0.1:{loader.metrics_port}/metrics)" if loader.metrics_port else ""
-    )
+    port = loader.metrics_port + (process_id or 0)
+    metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if loader.metrics_port else ""
     err_console.print(
         f"loading {settings.kafka.bootstrap_servers} -> {_raw_location(settings)}{metrics}",
         highlight=False,
     )
-    process = subprocess.Popen(argv)
+    environment = dict(os.environ)
+    if process_id is not None and addresses is not None:
+        if process_id >= len(addresses.split(";")):
+            exit_with_error(f"--process-id {process_id} has no address in --addresses")
+        environment |= {"BYTEWAX_PROCESS_ID": str(process_id), "BYTEWAX_ADDRESSES": addresses}
+    process = subprocess.Popen(argv, env=environment)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         process.send_signal(signum)

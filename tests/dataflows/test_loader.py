@@ -231,3 +231,45 @@ def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         assert process.wait(timeout=60) == 0  # SIGTERM: open batches flushed, clean exit
+
+
+def test_two_loader_processes_together_land_everything_once(
+    fresh_kafka: Settings,
+) -> None:
+    from backbeat.stack.private import free_port
+
+    produced = _produce_simulation(fresh_kafka, users=300, days=1, seed=21)
+    addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
+    env = {**os.environ, **settings_environment(fresh_kafka)}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "backbeat",
+                "load",
+                "--exit-when-idle",
+                "3",
+                "-w",
+                "1",
+                "-i",
+                str(index),
+                "-a",
+                addresses,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+    counts = _raw_counts(fresh_kafka)
+    for topic, count in produced.items():
+        assert counts[topic] == count, topic
+        assert _distinct_coordinates(fresh_kafka, topic) == count
+    # Had both processes read a partition, its rows would be there twice (count > distinct,
+    # their start-up marks were both empty); had neither, the counts would fall short.

@@ -1,8 +1,9 @@
-"""The embedded backend: raw tables as Parquet files, vault and marts in a DuckDB file.
+"""The embedded backend: every table is Parquet files, published by atomic rename.
 
-Who writes what, so that nothing blocks: the loader writes only Parquet files (each
-written under a temporary name and renamed into place, so a reader never sees half a
-file) and never opens the DuckDB file; the Prefect flows are the only writers of the
-DuckDB file, one at a time; readers open their own in-memory DuckDB over the Parquet files
-(and attach the DuckDB file read-only when it is free).
+Who writes what, so that nothing blocks: the loader writes only `raw/` (each file written
+under a temporary name and renamed into place, so a reader never sees half a file); a build
+(one at a time, under a file lock) writes only `vault/`, `marts/` and `builds/`
+(model_files.py); readers open their own in-memory DuckDB with views over the files
+(warehouse.py). No process ever holds a DuckDB database file, whose single-writer lock would
+keep every reader out while a build runs.
 """
