@@ -212,3 +212,30 @@ def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
     again = builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
     assert again.rows_added("vault") == 0
     assert store.last_until() == watermark
+
+
+def test_the_user_pit_points_at_the_plan_in_effect_each_day(built: Path, records: Records) -> None:
+    import json
+    from datetime import UTC, date, datetime
+
+    levels: dict[int, list[tuple[int, str]]] = {}
+    for topic, _, value, ts in records:
+        event = json.loads(value)
+        if topic == "page_view_events" and "userId" in event:
+            levels.setdefault(event["userId"], []).append((ts, event["level"]))
+    last_day = max(datetime.fromtimestamp(ts / 1000, UTC).date() for *_, ts in records)
+    truth = {}
+    for user, seen in levels.items():
+        seen.sort()
+        first = datetime.fromtimestamp(seen[0][0] / 1000, UTC).date()
+        for offset in range((last_day - first).days + 1):
+            day = date.fromordinal(first.toordinal() + offset)
+            end_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+            end_ms += DAY_MS
+            truth[(user, day)] = [level for ts, level in seen if ts < end_ms][-1]
+    found = DuckDBWarehouse(built).query(
+        "SELECT hub.user_id, pit.snapshot_date, pit.level FROM vault.pit_user AS pit "
+        "JOIN vault.hub_user AS hub ON hub.user_hk = pit.user_hk"
+    )
+    assert {(u, d): lvl for u, d, lvl in found.rows} == truth
+    assert len({lvl for lvl in truth.values()}) == 2

@@ -1,0 +1,63 @@
+/* ---
+name: vault.pit_user
+grain: one row per user per UTC date, from the user's first event to the newest date in the vault
+key: [user_hk, snapshot_date]
+materialized: table
+partition_by: snapshot_date
+cluster_by: [user_hk]
+rebuild_reason: >
+  The newest date moves forward with every build, and a late satellite row changes the
+  pointers of the days after it.
+description: >
+  Point-in-time table: for each user and day, which satellite rows were in effect at the end
+  of that day, so marts join a user's profile and plan as of a date with equality joins.
+columns:
+  user_hk: {type: STRING, doc: the user (vault.hub_user)}
+  snapshot_date: {type: DATE, doc: the day (UTC) the pointers are valid at the end of}
+  profile_effective_from: {type: TIMESTAMP, doc: "key of the vault.sat_user_profile row in effect (with user_hk)"}
+  plan_effective_from: {type: TIMESTAMP, doc: "key of the vault.sat_user_plan row in effect (with user_hk)"}
+  level: {type: STRING, doc: the plan level in effect (from that sat_user_plan row)}
+--- */
+WITH first_days AS (
+  SELECT user_hk, MIN(DATE(effective_from)) AS first_day
+  FROM vault.sat_user_plan
+  GROUP BY user_hk
+),
+newest AS (
+  SELECT MAX(viewed_date) AS last_day FROM vault.tlink_page_view
+),
+spine AS (
+  SELECT first_days.user_hk, snapshot_date
+  FROM first_days
+  CROSS JOIN newest
+  CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(first_days.first_day, newest.last_day)) AS snapshot_date
+),
+plans AS (
+  SELECT
+    spine.user_hk,
+    spine.snapshot_date,
+    plan.effective_from AS plan_effective_from,
+    plan.level
+  FROM spine
+  JOIN vault.sat_user_plan AS plan
+    ON plan.user_hk = spine.user_hk AND DATE(plan.effective_from) <= spine.snapshot_date
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY spine.user_hk, spine.snapshot_date ORDER BY plan.effective_from DESC
+  ) = 1
+),
+profiles AS (
+  SELECT spine.user_hk, spine.snapshot_date, MAX(profile.effective_from) AS profile_effective_from
+  FROM spine
+  JOIN vault.sat_user_profile AS profile
+    ON profile.user_hk = spine.user_hk AND DATE(profile.effective_from) <= spine.snapshot_date
+  GROUP BY 1, 2
+)
+SELECT
+  plans.user_hk,
+  plans.snapshot_date,
+  profiles.profile_effective_from,
+  plans.plan_effective_from,
+  plans.level
+FROM plans
+LEFT JOIN profiles
+  ON profiles.user_hk = plans.user_hk AND profiles.snapshot_date = plans.snapshot_date
