@@ -30,19 +30,26 @@ def open_warehouse(settings: Settings) -> Warehouse:
 
 def open_build(settings: Settings) -> WarehouseBuild:
     """A build of the shipped models (warehouse_sql/) against the configured warehouse."""
-    warehouse = settings.warehouse
-    if warehouse.backend == "bigquery":
-        raise QueryError(
-            "builds run on the duckdb backend in this version; the BigQuery model store is "
-            "not written yet (set BACKBEAT_WAREHOUSE_BACKEND=duckdb)"
-        )
-    from backbeat.warehouse.build import WarehouseBuild
-    from backbeat.warehouse.duckdb.model_files import ParquetModelStore
-    from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+    from backbeat.warehouse.build import ModelStore, WarehouseBuild
     from backbeat.warehouse.models.spec import default_models
 
+    warehouse = settings.warehouse
+    store: ModelStore
+    if warehouse.backend == "bigquery":
+        from backbeat.warehouse.bigquery.client import BigQueryConfigError
+        from backbeat.warehouse.bigquery.model_tables import BigQueryModelStore
+
+        try:
+            store = BigQueryModelStore(warehouse)
+        except BigQueryConfigError as exc:
+            raise QueryError(str(exc)) from None
+    else:
+        from backbeat.warehouse.duckdb.model_files import ParquetModelStore
+        from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+
+        store = ParquetModelStore(DuckDBWarehouse(warehouse.dir))
     return WarehouseBuild(
-        ParquetModelStore(DuckDBWarehouse(warehouse.dir)),
+        store,
         default_models(),
         overlap=timedelta(minutes=warehouse.build_overlap_minutes),
         royalty_pool=warehouse.royalty_pool_per_month,

@@ -24,7 +24,7 @@ timeline AS (
   SELECT *, TRUE AS is_new FROM candidates
 ),
 changes AS (
-  SELECT *, LAG(hashdiff) OVER (PARTITION BY song_hk ORDER BY effective_from, is_new, hashdiff) AS previous
+  SELECT *, LAG(hashdiff) OVER (PARTITION BY song_hk ORDER BY effective_from, is_new, hashdiff, record_source) AS previous
   FROM timeline
 )
 SELECT song_hk, hashdiff, effective_from, duration_s, @load_ts AS load_ts, record_source

@@ -46,7 +46,7 @@ timeline AS (
   SELECT *, TRUE AS is_new FROM candidates
 ),
 changes AS (
-  SELECT *, LAG(hashdiff) OVER (PARTITION BY user_hk ORDER BY effective_from, is_new, hashdiff) AS previous
+  SELECT *, LAG(hashdiff) OVER (PARTITION BY user_hk ORDER BY effective_from, is_new, hashdiff, record_source) AS previous
   FROM timeline
 )
 SELECT user_hk, hashdiff, effective_from, first_name, last_name, gender, registered_at,

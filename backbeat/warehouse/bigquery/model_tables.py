@@ -1,0 +1,159 @@
+"""The BigQuery backend's side of a build: vault and marts as tables in their datasets.
+
+- An incremental model runs as `INSERT INTO <table> (<columns>) <its SELECT>`.
+- A `table` model runs as `CREATE OR REPLACE TABLE ... PARTITION BY ... CLUSTER BY ... AS`.
+- Tables are created from the model headers (partitioning and clustering included) the
+  first time a build needs them; finished builds are rows of `<vault dataset>.build_log`.
+
+Parameters (`@since`, `@until`, ...) are BigQuery query parameters. Two builds are kept
+apart by the Prefect flow's concurrency limit (there is no file to lock here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from google.cloud import bigquery
+from sqlglot import exp
+
+from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.settings.warehouse import WarehouseSettings
+from backbeat.warehouse.bigquery.client import bigquery_client
+from backbeat.warehouse.bigquery.warehouse import qualify_datasets
+from backbeat.warehouse.build import BuildReport
+from backbeat.warehouse.models.spec import Model
+
+BUILD_LOG = "build_log"
+_BUILD_LOG_SCHEMA = [
+    bigquery.SchemaField("build_id", "STRING"),
+    bigquery.SchemaField("since", "TIMESTAMP"),
+    bigquery.SchemaField("until", "TIMESTAMP"),
+    bigquery.SchemaField("load_ts", "TIMESTAMP"),
+    bigquery.SchemaField("runs", "STRING"),
+]
+
+
+def _parameter(name: str, value: Any) -> bigquery.ScalarQueryParameter:
+    if isinstance(value, datetime):
+        return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
+    if isinstance(value, date):
+        return bigquery.ScalarQueryParameter(name, "DATE", value)
+    if isinstance(value, float):
+        return bigquery.ScalarQueryParameter(name, "FLOAT64", value)
+    raise TypeError(f"no BigQuery parameter type for {name}={value!r}")
+
+
+class BigQueryModelStore:
+    """Runs models as BigQuery jobs into the configured datasets."""
+
+    def __init__(self, settings: WarehouseSettings) -> None:
+        self._client = bigquery_client(settings)
+        self._project = self._client.project
+        self._datasets = {
+            "raw": settings.raw_dataset,
+            "vault": settings.vault_dataset,
+            "marts": settings.marts_dataset,
+        }
+        self._existing: set[str] = set()
+
+    def _table_id(self, layer: str, name: str) -> str:
+        return f"{self._project}.{self._datasets[layer]}.{name}"
+
+    def _job(self, sql: str, params: dict[str, Any] | None = None) -> bigquery.QueryJob:
+        config = bigquery.QueryJobConfig(
+            query_parameters=[_parameter(k, v) for k, v in (params or {}).items()]
+        )
+        job = self._client.query(sql, job_config=config)
+        job.result()
+        return job
+
+    def _run(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        return list(self._job(sql, params).result())
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        yield
+
+    def raw_high_water(self) -> datetime | None:
+        union = " UNION ALL ".join(
+            f"SELECT MAX(_ingested_at) AS m FROM `{self._table_id('raw', t)}`" for t in EVENT_TOPICS
+        )
+        rows = self._run(f"SELECT MAX(m) AS newest FROM ({union})")
+        return rows[0]["newest"] if rows else None
+
+    def _ensure_build_log(self) -> str:
+        table_id = self._table_id("vault", BUILD_LOG)
+        if table_id not in self._existing:
+            self._client.create_table(
+                bigquery.Table(table_id, schema=_BUILD_LOG_SCHEMA), exists_ok=True
+            )
+            self._existing.add(table_id)
+        return table_id
+
+    def last_until(self) -> datetime | None:
+        table_id = self._ensure_build_log()
+        rows = self._run(f"SELECT MAX(until) AS until FROM `{table_id}`")
+        return rows[0]["until"] if rows else None
+
+    def _ensure_table(self, model: Model) -> str:
+        table_id = self._table_id(model.layer, model.name)
+        if table_id in self._existing:
+            return table_id
+        table = bigquery.Table(
+            table_id, schema=[bigquery.SchemaField(c.name, c.type) for c in model.columns]
+        )
+        if model.partition_by:
+            table.time_partitioning = bigquery.TimePartitioning(
+                type_=bigquery.TimePartitioningType.DAY, field=model.partition_by
+            )
+        if model.cluster_by:
+            table.clustering_fields = list(model.cluster_by)
+        table.description = " ".join(model.grain.split())
+        self._client.create_table(table, exists_ok=True)
+        self._existing.add(table_id)
+        return table_id
+
+    def _select_sql(self, select: exp.Expression) -> str:
+        return qualify_datasets(select.sql(dialect="bigquery"), self._project, self._datasets)
+
+    def append(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        table_id = self._ensure_table(model)
+        columns = ", ".join(c.name for c in model.columns)
+        job = self._job(f"INSERT INTO `{table_id}` ({columns}) {self._select_sql(select)}", params)
+        return int(job.num_dml_affected_rows or 0)
+
+    def replace(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        table_id = self._ensure_table(model)
+        options = ""
+        if model.partition_by:
+            options += f" PARTITION BY {model.partition_by}"
+        if model.cluster_by:
+            options += f" CLUSTER BY {', '.join(model.cluster_by)}"
+        self._run(
+            f"CREATE OR REPLACE TABLE `{table_id}`{options} AS {self._select_sql(select)}", params
+        )
+        rows = self._run(f"SELECT COUNT(*) AS n FROM `{table_id}`")
+        return int(rows[0]["n"])
+
+    def record(self, report: BuildReport) -> None:
+        table_id = self._ensure_build_log()
+        window = report.window
+        parameters = [
+            bigquery.ScalarQueryParameter("build_id", "STRING", window.build_id),
+            _parameter("since", window.since),
+            _parameter("until", window.until),
+            _parameter("load_ts", window.load_ts),
+            bigquery.ScalarQueryParameter(
+                "runs", "STRING", json.dumps([asdict(r) for r in report.runs])
+            ),
+        ]
+        self._client.query(
+            f"INSERT INTO `{table_id}` (build_id, since, until, load_ts, runs) "
+            "VALUES (@build_id, @since, @until, @load_ts, @runs)",
+            job_config=bigquery.QueryJobConfig(query_parameters=parameters),
+        ).result()
