@@ -71,7 +71,9 @@ STORED = sorted(name for name, m in default_models().items() if m.stored)
 
 
 @pytest.mark.parametrize("name", STORED)
-def test_vault_and_marts_are_the_same_row_for_row(both: tuple[Settings, Settings], name: str) -> None:
+def test_vault_and_marts_are_the_same_row_for_row(
+    both: tuple[Settings, Settings], name: str
+) -> None:
     duck, big = both
     model = default_models()[name]
     key = tuple(c for c in model.key) or tuple(c.name for c in model.columns)
