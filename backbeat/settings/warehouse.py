@@ -40,10 +40,11 @@ class WarehouseSettings(SettingsGroup):
     vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
     marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")
     build_overlap_minutes: float = Field(
-        default=10.0,
+        default=2.0,
         ge=0,
         description="Each build re-reads raw rows ingested this long before the last build's "
-        "watermark (rows that became visible late); re-reading adds nothing.",
+        "watermark: a micro-batch is stamped before it is written, so it can become visible "
+        "a few seconds after a build looked. Re-reading adds nothing; more costs time.",
     )
     royalty_pool_per_month: float = Field(
         default=100_000.0,

@@ -5,7 +5,10 @@ key: [play_id]
 materialized: incremental
 partition_by: play_date
 cluster_by: [user_id, artist]
-description: Who listened to what, when and where; the base of the listening dashboards.
+description: >
+  Who listened to what, when and where; the base of the listening dashboards. Each build
+  adds the plays the vault gained since the mart's newest row (by load time), so a build
+  that stopped between the vault and the marts is caught up by the next one.
 columns:
   play_id: {type: STRING, doc: "the play's key (vault.tlink_play.play_hk)"}
   played_at: {type: TIMESTAMP, doc: when the song started (UTC)}
@@ -20,6 +23,17 @@ columns:
   state: {type: STRING, doc: the listener's state}
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
 --- */
+WITH new_plays AS (
+  SELECT * FROM vault.tlink_play
+  WHERE load_ts > (
+    SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') FROM marts.song_plays
+  )
+),
+stored AS (
+  SELECT play_id FROM marts.song_plays
+  WHERE play_date BETWEEN (SELECT MIN(played_date) FROM new_plays)
+    AND (SELECT MAX(played_date) FROM new_plays)
+)
 SELECT
   play.play_hk AS play_id,
   play.played_at,
@@ -33,9 +47,9 @@ SELECT
   place.city,
   place.state,
   @load_ts AS load_ts
-FROM vault.tlink_play AS play
+FROM new_plays AS play
 JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
 JOIN vault.hub_user AS listener ON listener.user_hk = play.user_hk
 JOIN vault.hub_session AS session ON session.session_hk = play.session_hk
 LEFT JOIN vault.hub_location AS place ON place.location_hk = play.location_hk
-WHERE NOT EXISTS (SELECT 1 FROM marts.song_plays AS mart WHERE mart.play_id = play.play_hk)
+WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.play_id = play.play_hk)

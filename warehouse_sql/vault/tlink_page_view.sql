@@ -26,10 +26,16 @@ columns:
 WITH views AS (
   SELECT * FROM staging.page_views
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_hk ORDER BY _ingested_at) = 1
+),
+-- An event's key fixes its date, so only the stored rows of the same dates can match
+-- (partition pruning on BigQuery, row-group pruning on DuckDB).
+stored AS (
+  SELECT page_view_hk FROM vault.tlink_page_view
+  WHERE viewed_date BETWEEN (SELECT MIN(DATE(viewed_at)) FROM views) AND (SELECT MAX(DATE(viewed_at)) FROM views)
 )
 SELECT
   event_hk AS page_view_hk, session_hk, user_hk, page_hk, location_hk, user_agent_hk,
   viewed_at, DATE(viewed_at) AS viewed_date, item_in_session, page, method, status, auth, level,
   @load_ts AS load_ts, record_source
 FROM views
-WHERE NOT EXISTS (SELECT 1 FROM vault.tlink_page_view AS link WHERE link.page_view_hk = views.event_hk)
+WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.page_view_hk = views.event_hk)

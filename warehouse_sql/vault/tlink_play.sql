@@ -23,10 +23,16 @@ columns:
 WITH plays AS (
   SELECT * FROM staging.listens
   QUALIFY ROW_NUMBER() OVER (PARTITION BY event_hk ORDER BY _ingested_at) = 1
+),
+-- An event's key fixes its date, so only the stored rows of the same dates can match
+-- (partition pruning on BigQuery, row-group pruning on DuckDB).
+stored AS (
+  SELECT play_hk FROM vault.tlink_play
+  WHERE played_date BETWEEN (SELECT MIN(DATE(played_at)) FROM plays) AND (SELECT MAX(DATE(played_at)) FROM plays)
 )
 SELECT
   event_hk AS play_hk, session_hk, user_hk, song_hk, location_hk, user_agent_hk,
   played_at, DATE(played_at) AS played_date, item_in_session, level, duration_s,
   @load_ts AS load_ts, record_source
 FROM plays
-WHERE NOT EXISTS (SELECT 1 FROM vault.tlink_play AS link WHERE link.play_hk = plays.event_hk)
+WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.play_hk = plays.event_hk)
