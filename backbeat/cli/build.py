@@ -132,3 +132,23 @@ def models(
     for model in build_order(found):
         table.add_row(model.full_name, model.materialized, " ".join(model.grain.split()))
     console.print(table)
+
+
+@app.command()
+def compact(
+    min_age_days: Annotated[
+        int, typer.Option("--min-age-days", min=0, help="Only event dates at least this old.")
+    ] = 2,
+) -> None:
+    """Merge the loader's small raw Parquet files (DuckDB backend), keeping every row once."""
+    from backbeat.warehouse.duckdb.compaction import RawCompactor
+
+    settings = get_settings().warehouse
+    if settings.backend != "duckdb":
+        exit_with_error(f"the {settings.backend} backend compacts its own storage")
+    report = RawCompactor(settings.dir, min_age_days=min_age_days).run()
+    console.print(
+        f"{report.folders} folders: {report.files_before:,} files -> {report.files_after:,}, "
+        f"{report.rows:,} rows kept",
+        highlight=False,
+    )

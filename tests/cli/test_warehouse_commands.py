@@ -106,3 +106,25 @@ def test_freshness_reports_lags_per_topic(run_cli: Run, tmp_path: Path) -> None:
     assert listens["event_to_raw_p95_s"] == 5.0
     assert rows["raw.auth_events"]["rows"] == 0
     assert run_cli("freshness", "--since", "0").returncode == 2  # a usage error, not a crash
+
+
+def test_compact_merges_old_raw_files(run_cli: Run, tmp_path: Path) -> None:
+    writer = RawParquetWriter(tmp_path)
+    for offset in range(3):  # three files of one partition and day
+        listen = ListenEvent(
+            artist="A",
+            song="S",
+            duration=1.0,
+            ts=JAN_1 + offset,
+            session_id=1,
+            auth="Logged In",
+            level="free",
+            item_in_session=offset,
+        )
+        writer.write([RawRow("listen_events", 0, offset, JAN_1, listen.ts, encode(listen))])
+    result = run_cli(
+        "compact", "--min-age-days", "0", env={"BACKBEAT_WAREHOUSE_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 files -> 1" in result.stdout
+    assert len(list((tmp_path / "raw").rglob("*.parquet"))) == 1

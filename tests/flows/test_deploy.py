@@ -50,3 +50,5 @@ def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> No
     assert limit == 1
     assert found["backfill-warehouse"][0] == "backbeat-local"
     assert found["backfill-warehouse"][1] == []  # on demand only
+    hourly = [getattr(s, "interval", None).total_seconds() for s in found["compact-raw"][1]]
+    assert hourly == [3600.0]

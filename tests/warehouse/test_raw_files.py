@@ -8,6 +8,7 @@ import pytest
 from backbeat.events import encode
 from backbeat.events.schemas import ListenEvent, PageViewEvent
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.rows import DAY_MS, DeadRow, RawRow
 
 JAN_1 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
@@ -125,3 +126,27 @@ def test_invalid_json_never_reaches_the_writer_silently(tmp_path: Path) -> None:
     writer = RawParquetWriter(tmp_path)
     with pytest.raises(duckdb.Error):
         writer.write([RawRow("page_view_events", 0, 0, JAN_1, JAN_1, b"{not json")])
+
+
+def test_rows_written_without_kafka_keep_their_marks(tmp_path: Path) -> None:
+    """DirectRawSink writes partition -1; a second writer must see what the first wrote."""
+    from backbeat.emit.sinks import DirectRawSink
+
+    values = [
+        b'{"ts":1704067200000,"sessionId":1,"page":"Home","auth":"Guest","method":"GET",'
+        b'"status":200,"level":"free","itemInSession":%d}' % i
+        for i in range(5)
+    ]
+    for _ in range(2):
+        sink = DirectRawSink(RawParquetWriter(tmp_path))
+        for value in values:
+            sink.write("page_view_events", None, value)
+        sink.close()
+    writer = RawParquetWriter(tmp_path)
+    assert writer.latest_offset("page_view_events", -1) == 9
+    rows = (
+        DuckDBWarehouse(tmp_path)
+        .query("SELECT COUNT(*), COUNT(DISTINCT _offset) FROM raw.page_view_events")
+        .rows
+    )
+    assert rows == [(10, 10)]

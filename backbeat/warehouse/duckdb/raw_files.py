@@ -26,13 +26,15 @@ from pathlib import Path
 
 import duckdb
 
+from backbeat.warehouse.duckdb.folder_lock import folder_lock
 from backbeat.warehouse.duckdb.types import duckdb_type
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, event_columns
 from backbeat.warehouse.raw_writer import WriteResult
 from backbeat.warehouse.rows import DeadRow, RawRow
 
-_FILE_NAME = re.compile(
-    r"^(?P<topic>.+)-p(?P<partition>\d+)-(?P<first>\d{12})-(?P<last>\d{12})\.parquet$"
+#: A raw file's name; the partition is -1 for rows written without Kafka (DirectRawSink).
+FILE_NAME = re.compile(
+    r"^(?P<topic>.+)-p(?P<partition>-?\d+)-(?P<first>\d{12})-(?P<last>\d{12})\.parquet$"
 )
 _EPOCH = date(1970, 1, 1)
 
@@ -82,7 +84,7 @@ class RawParquetWriter:
     def _read_marks(self) -> dict[MarkKey, int]:
         marks: dict[MarkKey, int] = {}
         for path in self.root.glob("*/event_date=*/*.parquet"):
-            match = _FILE_NAME.match(path.name)
+            match = FILE_NAME.match(path.name)
             if match is None:
                 continue
             key = (
@@ -150,8 +152,9 @@ class RawParquetWriter:
         else:
             self._copy_events(topic, rows, staging, now_ms)  # type: ignore[arg-type]
         _fsync(staging)
-        staging.rename(folder / name)
-        _fsync(folder)
+        with folder_lock(folder, exclusive=False):  # not while compaction rewrites the folder
+            staging.rename(folder / name)
+            _fsync(folder)
 
     def _copy_events(self, topic: str, rows: list[RawRow], target: Path, now_ms: int) -> None:
         self._duckdb.execute(

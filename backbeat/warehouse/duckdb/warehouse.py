@@ -26,6 +26,9 @@ def to_duckdb(sql: str) -> str:
     return statements[0]
 
 
+_RELIST_ATTEMPTS = 3
+
+
 def model_duckdb_type(bigquery_type: str) -> str:
     """A model column's type on DuckDB, as sqlglot translates a CAST to it."""
     return exp.DataType.build(bigquery_type, dialect="bigquery").sql("duckdb")
@@ -91,21 +94,28 @@ class DuckDBWarehouse:
     def raw_counts(self) -> dict[str, int]:
         """Rows in each raw table."""
         union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM raw.{t}" for t in RAW_TABLES)
-        connection = self.connect()
-        try:
-            return {table: count for table, count in connection.execute(union).fetchall()}
-        finally:
-            connection.close()
+        return {str(table): int(count) for table, count in self._run(union).rows}
 
     def query(self, sql: str) -> QueryResult:
         """Run one statement written in BigQuery's dialect."""
-        translated = to_duckdb(sql)
-        connection = self.connect()
         try:
-            cursor = connection.execute(translated)
-            columns = [d[0] for d in cursor.description or []]
-            return QueryResult(columns, cursor.fetchall())
+            return self._run(to_duckdb(sql))
         except duckdb.Error as exc:
             raise QueryError(str(exc).splitlines()[0]) from None
-        finally:
-            connection.close()
+
+    def _run(self, sql: str) -> QueryResult:
+        """Run DuckDB SQL on a fresh connection. A file that vanished between listing and
+        reading was replaced by compaction (the folder now holds the merged file): list the
+        files again and rerun, which sees the new state whole."""
+        for attempt in range(_RELIST_ATTEMPTS):
+            connection = self.connect()
+            try:
+                cursor = connection.execute(sql)
+                columns = [d[0] for d in cursor.description or []]
+                return QueryResult(columns, cursor.fetchall())
+            except duckdb.IOException as exc:
+                if "No such file" not in str(exc) or attempt == _RELIST_ATTEMPTS - 1:
+                    raise
+            finally:
+                connection.close()
+        raise AssertionError("unreachable")
