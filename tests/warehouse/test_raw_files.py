@@ -61,7 +61,9 @@ def test_rows_land_typed_with_coordinates(tmp_path: Path) -> None:
 def test_a_batch_is_split_by_event_date(tmp_path: Path) -> None:
     writer = RawParquetWriter(tmp_path)
     writer.write([_view(0, JAN_1 - 1000), _view(1, JAN_1 + 1000)])
-    folders = sorted(p.name for p in (tmp_path / "raw" / "page_view_events").iterdir())
+    folders = sorted(
+        p.name for p in (tmp_path / "raw" / "page_view_events").iterdir() if p.is_dir()
+    )
     assert folders == ["event_date=2023-12-31", "event_date=2024-01-01"]
     assert sorted(p.name for p in (tmp_path / "raw" / "page_view_events").rglob("*.parquet")) == [
         "page_view_events-p0-000000000000-000000000000.parquet",
