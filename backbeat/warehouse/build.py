@@ -41,6 +41,8 @@ class BuildWindow:
     load_ts: datetime
     first_date: date = ALL_DATES[0]
     last_date: date = ALL_DATES[1]
+    #: Event dates of the raw rows in the window (None: the window is empty).
+    touched: tuple[date, date] | None = None
 
     @property
     def is_backfill(self) -> bool:
@@ -75,6 +77,13 @@ class ModelStore(Protocol):
         """The newest `_ingested_at` in raw (None when raw is empty)."""
         ...
 
+    def raw_dates(
+        self, since: datetime, until: datetime, first: date, last: date
+    ) -> tuple[date, date] | None:
+        """Oldest and newest event date of raw rows ingested in (since, until], within
+        first..last (None when there are none)."""
+        ...
+
     def last_until(self) -> datetime | None:
         """The `until` of the last finished build (None before the first)."""
         ...
@@ -85,6 +94,12 @@ class ModelStore(Protocol):
 
     def replace(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
         """Replace the model's table with what `select` returns; the number of rows."""
+        ...
+
+    def replace_partitions(
+        self, model: Model, select: exp.Expression, params: dict[str, Any]
+    ) -> int:
+        """Replace each partition `select` returns rows for; the number of rows."""
         ...
 
     def record(self, report: BuildReport) -> None:
@@ -113,7 +128,11 @@ class WarehouseBuild:
         last = self.store.last_until()
         until = self.store.raw_high_water() or EPOCH
         since = EPOCH if last is None else min(last - self.overlap, until)
-        return BuildWindow(uuid.uuid4().hex[:12], since, until, self._clock())
+        return self._window(since, until, *ALL_DATES)
+
+    def _window(self, since: datetime, until: datetime, first: date, last: date) -> BuildWindow:
+        touched = self.store.raw_dates(since, until, first, last)
+        return BuildWindow(uuid.uuid4().hex[:12], since, until, self._clock(), first, last, touched)
 
     def plan_backfill(self, first_date: date, last_date: date) -> BuildWindow:
         """Every raw row of events dated `first_date`..`last_date`, whenever it was loaded."""
@@ -122,16 +141,17 @@ class WarehouseBuild:
                 f"backfill from {first_date} to {last_date}: the start is after the end"
             )
         until = self.store.raw_high_water() or EPOCH
-        return BuildWindow(
-            uuid.uuid4().hex[:12], EPOCH, until, self._clock(), first_date, last_date
-        )
+        return self._window(EPOCH, until, first_date, last_date)
 
     def ordered(self, layer: str | None = None) -> list[Model]:
         return [m for m in build_order(self.models) if layer is None or m.layer == layer]
 
     def run_model(self, model: Model, window: BuildWindow) -> ModelRun:
         select = typed(model, render(model, self.models))
+        touched_first, touched_last = window.touched or (ALL_DATES[0], ALL_DATES[0])
         values = {
+            "touched_first": touched_first,
+            "touched_last": touched_last,
             "since": window.since,
             "until": window.until,
             "load_ts": window.load_ts,
@@ -143,6 +163,9 @@ class WarehouseBuild:
         began = time.perf_counter()
         if model.materialized == "incremental":
             rows = self.store.append(model, select, params)
+        elif model.materialized == "partitions":
+            touched = window.touched is not None
+            rows = self.store.replace_partitions(model, select, params) if touched else 0
         else:
             rows = self.store.replace(model, select, params)
         return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)

@@ -2,9 +2,11 @@
 name: marts.active_users
 grain: one row per UTC date and plan level with any active user
 key: [activity_date, level]
-materialized: table
+description: >
+  Recomputed for the dates a build touched and the 29 days after them (an event counts
+  toward the rolling 7- and 30-day figures of the month that follows it).
+materialized: partitions
 partition_by: activity_date
-rebuild_reason: Rolling 7- and 30-day distinct counts change for 30 days after any late event.
 columns:
   activity_date: {type: DATE, doc: UTC date}
   level: {type: STRING, doc: free or paid (the level the events carried)}
@@ -16,9 +18,12 @@ WITH daily AS (
   SELECT DISTINCT viewed_date AS activity_date, level, user_hk
   FROM vault.tlink_page_view
   WHERE user_hk != REPEAT('0', 32) AND level IS NOT NULL
+    AND DATE_DIFF(@touched_first, viewed_date, DAY) < 30
+    AND DATE_DIFF(viewed_date, @touched_last, DAY) < 30
 ),
 days AS (
   SELECT DISTINCT activity_date, level FROM daily
+  WHERE activity_date >= @touched_first
 )
 SELECT
   days.activity_date,

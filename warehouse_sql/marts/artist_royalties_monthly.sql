@@ -2,17 +2,16 @@
 name: marts.artist_royalties_monthly
 grain: one row per calendar month (UTC) and artist played that month
 key: [month, artist]
-materialized: table
+materialized: partitions
 partition_by: month
-rebuild_reason: Each artist's share of a month's pool moves with every play of that month.
 description: >
-  Pro-rata ("streamshare") royalties: each month's pool (BACKBEAT_WAREHOUSE_ROYALTY_POOL_PER_MONTH)
+  Recomputed for the months a build touched. Pro-rata ("streamshare") royalties: each month's pool (BACKBEAT_WAREHOUSE_ROYALTY_POOL_PER_MONTH)
   is split across artists by their share of that month's paid-tier plays.
 columns:
   month: {type: DATE, doc: first day of the month}
   artist: {type: STRING, doc: artist}
   plays: {type: INT64, doc: plays in the month}
-  listened_s: {type: FLOAT64, doc: seconds listened in the month}
+  listened_s: {type: FLOAT64, doc: "seconds listened in the month (summed exactly, to 5 decimals)"}
   paid_plays: {type: INT64, doc: plays by paid-tier users}
   payout: {type: FLOAT64, doc: "the artist's share of the month's pool, rounded to cents"}
 --- */
@@ -21,10 +20,12 @@ WITH per_artist AS (
     DATE_TRUNC(play.played_date, MONTH) AS month,
     track.artist,
     COUNT(*) AS plays,
-    SUM(play.duration_s) AS listened_s,
+    SUM(CAST(ROUND(play.duration_s * 100000) AS INT64)) / 100000 AS listened_s,
     COUNTIF(play.level = 'paid') AS paid_plays
   FROM vault.tlink_play AS play
   JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
+  WHERE DATE_TRUNC(play.played_date, MONTH)
+    BETWEEN DATE_TRUNC(@touched_first, MONTH) AND DATE_TRUNC(@touched_last, MONTH)
   GROUP BY 1, 2
 )
 SELECT

@@ -2,11 +2,11 @@
 name: marts.hourly_activity
 grain: one row per UTC date and hour with any event
 key: [activity_date, activity_hour]
-materialized: table
+description: >
+  Recomputed for the dates a build touched: distinct counts cannot be added across builds,
+  and late events change past hours.
+materialized: partitions
 partition_by: activity_date
-rebuild_reason: >
-  Distinct counts cannot be added up across builds, and late events change past hours;
-  recomputed from the vault's plays and page views (one pass over each).
 columns:
   activity_date: {type: DATE, doc: UTC date}
   activity_hour: {type: INT64, doc: UTC hour, 0-23}
@@ -25,6 +25,7 @@ WITH plays AS (
     COUNT(DISTINCT user_hk) AS distinct_listeners,
     COUNT(DISTINCT song_hk) AS distinct_songs
   FROM vault.tlink_play
+  WHERE played_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2
 ),
 views AS (
@@ -35,6 +36,7 @@ views AS (
     COUNT(*) AS page_views,
     COUNTIF(page = 'Error' OR status = 404) AS errors
   FROM vault.tlink_page_view
+  WHERE viewed_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2
 )
 SELECT

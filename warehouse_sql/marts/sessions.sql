@@ -2,10 +2,12 @@
 name: marts.sessions
 grain: one row per session
 key: [session_key]
-materialized: table
+description: >
+  Recomputed for the sessions that started on the dates a build touched or the day before
+  (a session that crosses midnight belongs to the day it started).
+materialized: partitions
 partition_by: session_date
 cluster_by: [user_id]
-rebuild_reason: An open session's end, length and counts change with every new event.
 columns:
   session_key: {type: STRING, doc: "the session's key (vault.hub_session.session_hk)"}
   session_id: {type: INT64, doc: "eventsim's sessionId"}
@@ -18,7 +20,13 @@ columns:
   plays: {type: INT64, doc: songs played in the session}
   ended_by: {type: STRING, doc: "logout, cancellation, or inactivity (the session just stopped)"}
 --- */
-WITH views AS (
+WITH candidates AS (
+  -- every session that started in the partitions rewritten has a page view in this range
+  SELECT DISTINCT session_hk
+  FROM vault.tlink_page_view
+  WHERE DATE_DIFF(@touched_first, viewed_date, DAY) <= 1 AND viewed_date <= @touched_last
+),
+views AS (
   SELECT
     view.session_hk,
     view.viewed_at,
@@ -26,6 +34,7 @@ WITH views AS (
     view.page,
     listener.user_id
   FROM vault.tlink_page_view AS view
+  JOIN candidates ON candidates.session_hk = view.session_hk
   JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
 ),
 per_session AS (
@@ -62,3 +71,5 @@ SELECT
 FROM per_session
 JOIN last_views ON last_views.session_hk = per_session.session_hk
 JOIN vault.hub_session AS session ON session.session_hk = per_session.session_hk
+WHERE DATE_DIFF(@touched_first, DATE(per_session.started_at), DAY) <= 1
+  AND DATE(per_session.started_at) <= @touched_last

@@ -2,9 +2,9 @@
 name: marts.subscriptions_daily
 grain: one row per UTC date with any event
 key: [activity_date]
-materialized: table
+description: Recomputed for the dates a build touched.
+materialized: partitions
 partition_by: activity_date
-rebuild_reason: A day's rates change when late events of that day arrive.
 columns:
   activity_date: {type: DATE, doc: UTC date}
   upgrades: {type: INT64, doc: "plan changes free -> paid (Submit Upgrade)"}
@@ -19,6 +19,7 @@ WITH changes AS (
     COUNTIF(new_level = 'paid') AS upgrades,
     COUNTIF(new_level = 'free') AS downgrades
   FROM vault.tlink_plan_change
+  WHERE DATE(changed_at) BETWEEN @touched_first AND @touched_last
   GROUP BY 1
 ),
 activity AS (
@@ -27,6 +28,7 @@ activity AS (
     COUNTIF(page = 'Cancellation Confirmation') AS cancellations,
     COUNT(DISTINCT IF(level = 'free' AND user_hk != REPEAT('0', 32), user_hk, NULL)) AS free_users
   FROM vault.tlink_page_view
+  WHERE viewed_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1
 )
 SELECT

@@ -2,10 +2,10 @@
 name: marts.top_songs_daily
 grain: one row per UTC date and rank (1-10)
 key: [play_date, rank]
-materialized: table
+materialized: partitions
 partition_by: play_date
-rebuild_reason: A day's ranking changes whenever a late play of that day arrives.
 description: >
+  Recomputed for the dates a build touched (a late play can change a day's ranking).
   The ten songs with the most distinct listeners each day. Ties are broken by plays, then
   artist, then title, so the ranking is the same on every run and on both backends.
 columns:
@@ -25,6 +25,7 @@ WITH per_song AS (
     COUNT(*) AS plays
   FROM vault.tlink_play AS play
   JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
+  WHERE play.played_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2, 3
 ),
 ranked AS (

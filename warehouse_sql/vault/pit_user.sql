@@ -2,14 +2,12 @@
 name: vault.pit_user
 grain: one row per user per UTC date, from the user's first event to the newest date in the vault
 key: [user_hk, snapshot_date]
-materialized: table
+materialized: partitions
 partition_by: snapshot_date
 cluster_by: [user_hk]
-rebuild_reason: >
-  The newest date moves forward with every build, and a late satellite row changes the
-  pointers of the days after it.
 description: >
-  Point-in-time table: for each user and day, which satellite rows were in effect at the end
+  Recomputed from the first date a build touched to the newest date in the vault (a late
+  satellite row changes the pointers of every day after it). Point-in-time table: for each user and day, which satellite rows were in effect at the end
   of that day, so marts join a user's profile and plan as of a date with equality joins.
 columns:
   user_hk: {type: STRING, doc: the user (vault.hub_user)}
@@ -30,7 +28,9 @@ spine AS (
   SELECT first_days.user_hk, snapshot_date
   FROM first_days
   CROSS JOIN newest
-  CROSS JOIN UNNEST(GENERATE_DATE_ARRAY(first_days.first_day, newest.last_day)) AS snapshot_date
+  CROSS JOIN UNNEST(
+    GENERATE_DATE_ARRAY(GREATEST(first_days.first_day, @touched_first), newest.last_day)
+  ) AS snapshot_date
 ),
 plans AS (
   SELECT

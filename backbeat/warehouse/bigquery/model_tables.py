@@ -86,6 +86,22 @@ class BigQueryModelStore:
         rows = self._run(f"SELECT MAX(m) AS newest FROM ({union})")
         return rows[0]["newest"] if rows else None
 
+    def raw_dates(
+        self, since: datetime, until: datetime, first: date, last: date
+    ) -> tuple[date, date] | None:
+        union = " UNION ALL ".join(
+            f"SELECT event_date FROM `{self._table_id('raw', t)}` WHERE _ingested_at > @since "
+            "AND _ingested_at <= @until AND event_date BETWEEN @first AND @last"
+            for t in EVENT_TOPICS
+        )
+        rows = self._run(
+            f"SELECT MIN(event_date) AS lo, MAX(event_date) AS hi FROM ({union})",
+            {"since": since, "until": until, "first": first, "last": last},
+        )
+        if not rows or rows[0]["lo"] is None:
+            return None
+        return rows[0]["lo"], rows[0]["hi"]
+
     def _ensure_build_log(self) -> str:
         table_id = self._table_id("vault", BUILD_LOG)
         if table_id not in self._existing:
@@ -139,6 +155,40 @@ class BigQueryModelStore:
         )
         rows = self._run(f"SELECT COUNT(*) AS n FROM `{table_id}`")
         return int(rows[0]["n"])
+
+    def replace_partitions(
+        self, model: Model, select: exp.Expression, params: dict[str, Any]
+    ) -> int:
+        """Replace the partitions the SELECT returns with one MERGE (atomic for readers):
+        stored rows of those partitions are deleted and the new rows inserted."""
+        table_id = self._ensure_table(model)
+        select_sql = self._select_sql(select)
+        column = model.partition_by
+        found = self._run(f"SELECT DISTINCT {column} AS d FROM ({select_sql})", params)
+        dates = [row["d"] for row in found]
+        if not dates:
+            return 0
+        columns = ", ".join(c.name for c in model.columns)
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                *(_parameter(k, v) for k, v in params.items()),
+                bigquery.ArrayQueryParameter("partitions", "DATE", dates),
+            ]
+        )
+        job = self._client.query(
+            f"MERGE `{table_id}` AS target USING ({select_sql}) AS source ON FALSE "
+            f"WHEN NOT MATCHED BY SOURCE AND target.{column} IN UNNEST(@partitions) THEN DELETE "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({columns})",
+            job_config=config,
+        )
+        job.result()
+        counted = self._client.query(
+            f"SELECT COUNT(*) AS n FROM `{table_id}` WHERE {column} IN UNNEST(@partitions)",
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[bigquery.ArrayQueryParameter("partitions", "DATE", dates)]
+            ),
+        ).result()
+        return int(next(iter(counted))["n"])
 
     def record(self, report: BuildReport) -> None:
         table_id = self._ensure_build_log()

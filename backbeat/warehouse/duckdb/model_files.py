@@ -18,11 +18,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,22 @@ class ParquetModelStore:
         (newest,) = self.connection.execute(f"SELECT MAX(m) FROM ({union})").fetchone() or (None,)
         return _utc(newest)
 
+    def raw_dates(
+        self, since: datetime, until: datetime, first: date, last: date
+    ) -> tuple[date, date] | None:
+        union = " UNION ALL ".join(
+            f"SELECT event_date FROM raw.{topic} WHERE _ingested_at > $since "
+            "AND _ingested_at <= $until AND event_date BETWEEN $first AND $last"
+            for topic in EVENT_TOPICS
+        )
+        found = self.connection.execute(
+            f"SELECT MIN(event_date), MAX(event_date) FROM ({union})",
+            {"since": since, "until": until, "first": first, "last": last},
+        ).fetchone()
+        if not found or found[0] is None:
+            return None
+        return found[0], found[1]
+
     def last_until(self) -> datetime | None:
         finished = [json.loads(p.read_text()) for p in self._builds.glob("*.json")]
         if not finished:
@@ -89,6 +106,30 @@ class ParquetModelStore:
 
     def replace(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
         return self._write(model, select, params, TABLE_FILE, keep_empty=True)
+
+    def replace_partitions(
+        self, model: Model, select: exp.Expression, params: dict[str, Any]
+    ) -> int:
+        """Each partition is one file, `<column>=<date>.parquet`, replaced by rename."""
+        (sql,) = bigquery_to_duckdb(select.sql(dialect="bigquery"))
+        column = model.partition_by
+        staging = self._staging / uuid.uuid4().hex
+        result = self.connection.execute(
+            f"COPY ({sql}) TO '{staging}' (FORMAT parquet, COMPRESSION zstd, "
+            f"PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)",
+            params,
+        ).fetchone()
+        folder = self.warehouse.model_dir(model)
+        folder.mkdir(parents=True, exist_ok=True)
+        for part in sorted(staging.glob(f"{column}=*")):
+            files = list(part.glob("*.parquet"))
+            if len(files) != 1:  # DuckDB writes one file per partition here; check it did
+                raise RuntimeError(f"{model.full_name}: {len(files)} files for {part.name}")
+            _publish(files[0], folder / f"{part.name}.parquet")
+        shutil.rmtree(staging, ignore_errors=True)
+        (folder / TABLE_FILE).unlink(missing_ok=True)  # left by an older, whole-table build
+        self.warehouse.refresh_view(self.connection, model)
+        return int(result[0]) if result else 0
 
     def _write(
         self,

@@ -20,6 +20,10 @@ Materializations:
   are appended, never updated: insert-only, as a Data Vault must be.
 - `table`: the SELECT returns the whole table, which replaces the previous one; the header
   says why it cannot be incremental (`rebuild_reason`).
+- `partitions`: the SELECT returns whole partitions (`partition_by`, a date) for the event
+  dates the build touched (`@touched_first`..`@touched_last`, widened as the model needs);
+  each partition it returns replaces the stored one. For aggregates over days or months
+  that late events change: only the affected ones are recomputed.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ COLUMN_TYPES: Final = frozenset(
 )
 _HEADER = re.compile(r"^\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/\s*\n(?P<sql>.*)$", re.S)
 
-Materialized = Literal["ephemeral", "incremental", "table"]
+Materialized = Literal["ephemeral", "incremental", "table", "partitions"]
 
 
 class ModelError(ValueError):
@@ -123,12 +127,14 @@ def parse_model(path: Path, text: str) -> Model:
     if name != path.stem:
         raise _fail(path, f"the file must be named after the model ({name}.sql)")
     materialized = header["materialized"]
-    if materialized not in ("ephemeral", "incremental", "table"):
+    if materialized not in ("ephemeral", "incremental", "table", "partitions"):
         raise _fail(path, f"unknown materialization {materialized!r}")
     if (materialized == "ephemeral") != (layer == "staging"):
         raise _fail(path, "staging models, and only they, are ephemeral")
     if materialized == "table" and not header.get("rebuild_reason"):
         raise _fail(path, "a `table` model must say why it is rebuilt (`rebuild_reason`)")
+    if materialized == "partitions" and not header.get("partition_by"):
+        raise _fail(path, "a `partitions` model needs `partition_by` (a DATE column)")
     columns = (
         _columns(path, header.get("columns"))
         if materialized != "ephemeral" or header.get("columns")
