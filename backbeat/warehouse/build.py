@@ -24,10 +24,22 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
+from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.warehouse.models.render import parameters, render, typed
 from backbeat.warehouse.models.spec import LAYERS, Model, build_order
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RAW_UNION = " UNION ALL ".join(
+    f"SELECT _ingested_at, event_date FROM raw.{topic}" for topic in EVENT_TOPICS
+)
+#: The newest row in raw: where a build's window ends.
+RAW_HIGH_WATER_SQL = f"SELECT MAX(_ingested_at) FROM ({_RAW_UNION})"
+#: The event dates of the raw rows in a window: which partitions a build recomputes.
+RAW_DATES_SQL = (
+    f"SELECT MIN(event_date), MAX(event_date) FROM ({_RAW_UNION}) "
+    "WHERE _ingested_at > @since AND _ingested_at <= @until "
+    "AND event_date BETWEEN @first_date AND @last_date"
+)
 ALL_DATES = (date(1, 1, 1), date(9999, 12, 31))
 
 
@@ -73,15 +85,8 @@ class ModelStore(Protocol):
         """Held for the whole build: two builds never run at once on one warehouse."""
         ...
 
-    def raw_high_water(self) -> datetime | None:
-        """The newest `_ingested_at` in raw (None when raw is empty)."""
-        ...
-
-    def raw_dates(
-        self, since: datetime, until: datetime, first: date, last: date
-    ) -> tuple[date, date] | None:
-        """Oldest and newest event date of raw rows ingested in (since, until], within
-        first..last (None when there are none)."""
+    def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+        """The first row of a query in BigQuery's dialect (`raw.<topic>` names, @params)."""
         ...
 
     def last_until(self) -> datetime | None:
@@ -126,12 +131,15 @@ class WarehouseBuild:
 
     def plan(self) -> BuildWindow:
         last = self.store.last_until()
-        until = self.store.raw_high_water() or EPOCH
+        until = self._raw_high_water()
         since = EPOCH if last is None else min(last - self.overlap, until)
         return self._window(since, until, *ALL_DATES)
 
     def _window(self, since: datetime, until: datetime, first: date, last: date) -> BuildWindow:
-        touched = self.store.raw_dates(since, until, first, last)
+        lo, hi = self.store.fetch_one(
+            RAW_DATES_SQL, {"since": since, "until": until, "first_date": first, "last_date": last}
+        )
+        touched = None if lo is None else (lo, hi)
         return BuildWindow(uuid.uuid4().hex[:12], since, until, self._clock(), first, last, touched)
 
     def plan_backfill(self, first_date: date, last_date: date) -> BuildWindow:
@@ -140,8 +148,14 @@ class WarehouseBuild:
             raise ValueError(
                 f"backfill from {first_date} to {last_date}: the start is after the end"
             )
-        until = self.store.raw_high_water() or EPOCH
+        until = self._raw_high_water()
         return self._window(EPOCH, until, first_date, last_date)
+
+    def _raw_high_water(self) -> datetime:
+        (newest,) = self.store.fetch_one(RAW_HIGH_WATER_SQL, {})
+        if not isinstance(newest, datetime):
+            return EPOCH
+        return newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest.astimezone(UTC)
 
     def ordered(self, layer: str | None = None) -> list[Model]:
         return [m for m in build_order(self.models) if layer is None or m.layer == layer]

@@ -21,7 +21,6 @@ from typing import Any
 from google.cloud import bigquery
 from sqlglot import exp
 
-from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import bigquery_client
 from backbeat.warehouse.bigquery.warehouse import qualify_datasets
@@ -79,28 +78,11 @@ class BigQueryModelStore:
     def lock(self) -> Iterator[None]:
         yield
 
-    def raw_high_water(self) -> datetime | None:
-        union = " UNION ALL ".join(
-            f"SELECT MAX(_ingested_at) AS m FROM `{self._table_id('raw', t)}`" for t in EVENT_TOPICS
-        )
-        rows = self._run(f"SELECT MAX(m) AS newest FROM ({union})")
-        return rows[0]["newest"] if rows else None
-
-    def raw_dates(
-        self, since: datetime, until: datetime, first: date, last: date
-    ) -> tuple[date, date] | None:
-        union = " UNION ALL ".join(
-            f"SELECT event_date FROM `{self._table_id('raw', t)}` WHERE _ingested_at > @since "
-            "AND _ingested_at <= @until AND event_date BETWEEN @first AND @last"
-            for t in EVENT_TOPICS
-        )
-        rows = self._run(
-            f"SELECT MIN(event_date) AS lo, MAX(event_date) AS hi FROM ({union})",
-            {"since": since, "until": until, "first": first, "last": last},
-        )
-        if not rows or rows[0]["lo"] is None:
-            return None
-        return rows[0]["lo"], rows[0]["hi"]
+    def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+        rows = self._run(qualify_datasets(sql, self._project, self._datasets), params)
+        if not rows:
+            raise RuntimeError(f"no row from {sql}")
+        return tuple(rows[0].values())
 
     def _ensure_build_log(self) -> str:
         table_id = self._table_id("vault", BUILD_LOG)

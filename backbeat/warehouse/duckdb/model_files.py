@@ -23,14 +23,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlglot import exp
 
-from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.dialect import bigquery_to_duckdb
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
@@ -72,28 +71,12 @@ class ParquetModelStore:
                     self._connection.close()
                     self._connection = None
 
-    def raw_high_water(self) -> datetime | None:
-        union = " UNION ALL ".join(
-            f"SELECT MAX(_ingested_at) AS m FROM raw.{t}" for t in EVENT_TOPICS
-        )
-        (newest,) = self.connection.execute(f"SELECT MAX(m) FROM ({union})").fetchone() or (None,)
-        return _utc(newest)
-
-    def raw_dates(
-        self, since: datetime, until: datetime, first: date, last: date
-    ) -> tuple[date, date] | None:
-        union = " UNION ALL ".join(
-            f"SELECT event_date FROM raw.{topic} WHERE _ingested_at > $since "
-            "AND _ingested_at <= $until AND event_date BETWEEN $first AND $last"
-            for topic in EVENT_TOPICS
-        )
-        found = self.connection.execute(
-            f"SELECT MIN(event_date), MAX(event_date) FROM ({union})",
-            {"since": since, "until": until, "first": first, "last": last},
-        ).fetchone()
-        if not found or found[0] is None:
-            return None
-        return found[0], found[1]
+    def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+        (translated,) = bigquery_to_duckdb(sql)
+        row = self.connection.execute(translated, params).fetchone()
+        if row is None:
+            raise RuntimeError(f"no row from {sql}")
+        return tuple(row)
 
     def last_until(self) -> datetime | None:
         finished = [json.loads(p.read_text()) for p in self._builds.glob("*.json")]
@@ -171,12 +154,6 @@ class ParquetModelStore:
         staging = self._staging / f"{window.build_id}.json"
         staging.write_text(json.dumps(document, indent=2))
         _publish(staging, self._builds / f"{window.build_id}.json")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _publish(staging: Path, target: Path) -> None:
