@@ -56,7 +56,7 @@ def build_layer(build: WarehouseBuild, window: BuildWindow, layer: str) -> list[
 
 @task(name="record-build", cache_policy=NO_CACHE)
 def record_build(build: WarehouseBuild, report: BuildReport) -> None:
-    build.store.record(report)
+    build.finish(report)
 
 
 def ensure_build_limit() -> None:
@@ -80,19 +80,15 @@ def publish_artifacts(report: BuildReport) -> None:
         ],
         description=f"Rows written per model by build {window.build_id}",
     )
-    kind = f"backfill of {window.first_date}..{window.last_date}" if window.is_backfill else "build"
     lines = [
-        f"# Warehouse {kind} `{window.build_id}`",
+        "# Warehouse build",
         "",
-        f"Raw rows ingested in ({window.since:%Y-%m-%d %H:%M:%S}, "
-        f"{window.until:%Y-%m-%d %H:%M:%S}] UTC.",
+        f"{window.describe()}.",
         "",
         "| layer | models | rows written |",
         "|---|---|---|",
+        *(f"| {layer} | {n} | {rows:,} |" for layer, n, rows in report.by_layer()),
     ]
-    for layer in ("vault", "marts"):
-        runs = [r for r in report.runs if r.model.startswith(layer)]
-        lines.append(f"| {layer} | {len(runs)} | {sum(r.rows_added for r in runs):,} |")
     create_markdown_artifact(
         key="warehouse-build-summary",
         markdown="\n".join(lines),
@@ -109,8 +105,7 @@ def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
         report = BuildReport(window)
         for layer in ("vault", "marts"):
             report.runs.extend(build_layer(build, window, layer))
-        if not window.is_backfill:
-            record_build(build, report)
+        record_build(build, report)
     publish_artifacts(report)
     return {
         "build_id": window.build_id,

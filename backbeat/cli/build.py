@@ -72,16 +72,10 @@ def build(
         )
         return
     table = Table("layer", "models", "rows written")
-    for layer in ("vault", "marts"):
-        runs = [r for r in report.runs if r.model.startswith(layer)]
-        table.add_row(layer, str(len(runs)), f"{sum(r.rows_added for r in runs):,}")
+    for layer, models_run, rows in report.by_layer():
+        table.add_row(layer, str(models_run), f"{rows:,}")
     console.print(table)
-    kind = f"backfill of {window.first_date}..{window.last_date}" if window.is_backfill else "build"
-    err_console.print(
-        f"{kind} {window.build_id}: raw ingested in ({window.since:%Y-%m-%d %H:%M:%S}, "
-        f"{window.until:%Y-%m-%d %H:%M:%S}] UTC, {time.perf_counter() - began:.1f} s",
-        highlight=False,
-    )
+    err_console.print(f"{window.describe()}, {time.perf_counter() - began:.1f} s", highlight=False)
 
 
 @app.command()

@@ -60,6 +60,14 @@ class BuildWindow:
     def is_backfill(self) -> bool:
         return (self.first_date, self.last_date) != ALL_DATES
 
+    def describe(self) -> str:
+        """One line for people: what kind of build, and which raw rows it read."""
+        kind = f"backfill of {self.first_date}..{self.last_date}" if self.is_backfill else "build"
+        return (
+            f"{kind} {self.build_id}: raw ingested in ({self.since:%Y-%m-%d %H:%M:%S}, "
+            f"{self.until:%Y-%m-%d %H:%M:%S}] UTC"
+        )
+
 
 @dataclass(frozen=True)
 class ModelRun:
@@ -76,6 +84,14 @@ class BuildReport:
 
     def rows_added(self, layer: str | None = None) -> int:
         return sum(r.rows_added for r in self.runs if layer is None or r.model.startswith(layer))
+
+    def by_layer(self) -> list[tuple[str, int, int]]:
+        """(layer, models run, rows written) for the stored layers."""
+        return [
+            (layer, sum(r.model.startswith(f"{layer}.") for r in self.runs), self.rows_added(layer))
+            for layer in LAYERS
+            if layer != "staging"
+        ]
 
 
 class ModelStore(Protocol):
@@ -202,9 +218,13 @@ class WarehouseBuild:
                 report.runs.append(run)
                 if progress:
                     progress(run)
-            if not window.is_backfill:
-                self.store.record(report)
+            self.finish(report)
         return report
+
+    def finish(self, report: BuildReport) -> None:
+        """Record a finished build's watermark; a backfill leaves the watermark alone."""
+        if not report.window.is_backfill:
+            self.store.record(report)
 
     def runs(self, window: BuildWindow, layers: tuple[str, ...]) -> Iterator[ModelRun]:
         for model in self.ordered():

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
+from backbeat.warehouse.duckdb.publishing import fsync_path
 from backbeat.warehouse.duckdb.raw_files import FILE_NAME
 
 _RENAME_EXCHANGE = 2
@@ -130,7 +131,7 @@ class RawCompactor:
                     f"compacting {folder}: {before} rows in, {after} out; left as is"
                 )
             for path in staged.iterdir():
-                _fsync(path)
+                fsync_path(path)
             exchange(folder, staged)
             trash = self.work / "trash"
             trash.mkdir(parents=True, exist_ok=True)
@@ -140,11 +141,3 @@ class RawCompactor:
             report.files_before += sum(len(files) for files in groups.values())
             report.files_after += len(groups)
             report.rows += after
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

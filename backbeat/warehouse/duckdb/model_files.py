@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -32,6 +30,7 @@ from sqlglot import exp
 
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.dialect import bigquery_to_duckdb
+from backbeat.warehouse.duckdb.publishing import publish_file
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import Model
 
@@ -108,7 +107,7 @@ class ParquetModelStore:
             files = list(part.glob("*.parquet"))
             if len(files) != 1:  # DuckDB writes one file per partition here; check it did
                 raise RuntimeError(f"{model.full_name}: {len(files)} files for {part.name}")
-            _publish(files[0], folder / f"{part.name}.parquet")
+            publish_file(files[0], folder / f"{part.name}.parquet")
         shutil.rmtree(staging, ignore_errors=True)
         (folder / TABLE_FILE).unlink(missing_ok=True)  # left by an older, whole-table build
         self.warehouse.refresh_view(self.connection, model)
@@ -134,7 +133,7 @@ class ParquetModelStore:
             return 0
         folder = self.warehouse.model_dir(model)
         folder.mkdir(parents=True, exist_ok=True)
-        _publish(staging, folder / name)
+        publish_file(staging, folder / name)
         self.warehouse.refresh_view(self.connection, model)
         return rows
 
@@ -153,13 +152,4 @@ class ParquetModelStore:
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{window.build_id}.json"
         staging.write_text(json.dumps(document, indent=2))
-        _publish(staging, self._builds / f"{window.build_id}.json")
-
-
-def _publish(staging: Path, target: Path) -> None:
-    descriptor = os.open(staging, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    staging.rename(target)
+        publish_file(staging, self._builds / f"{window.build_id}.json")

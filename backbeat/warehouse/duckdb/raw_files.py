@@ -14,7 +14,6 @@ so they are exactly what is on disk.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import uuid
@@ -27,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
+from backbeat.warehouse.duckdb.publishing import publish_file
 from backbeat.warehouse.duckdb.types import duckdb_type
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, event_columns
 from backbeat.warehouse.raw_writer import WriteResult
@@ -151,10 +151,8 @@ class RawParquetWriter:
             self._copy_dead_letters(rows, staging)  # type: ignore[arg-type]
         else:
             self._copy_events(topic, rows, staging, now_ms)  # type: ignore[arg-type]
-        _fsync(staging)
         with folder_lock(folder, exclusive=False):  # not while compaction rewrites the folder
-            staging.rename(folder / name)
-            _fsync(folder)
+            publish_file(staging, folder / name)
 
     def _copy_events(self, topic: str, rows: list[RawRow], target: Path, now_ms: int) -> None:
         self._duckdb.execute(
@@ -207,11 +205,3 @@ class RawParquetWriter:
 
     def close(self) -> None:
         self._duckdb.close()
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
