@@ -23,9 +23,11 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from backbeat.warehouse.queries import QueryError
 
-class TranslationError(ValueError):
-    """SQL that cannot be run on DuckDB as written; the message says why."""
+
+class TranslationError(QueryError):
+    """SQL that cannot be read as BigQuery or run on DuckDB as written; the message says why."""
 
 
 def _format_to_printf(node: exp.Expression) -> exp.Expression:
@@ -58,18 +60,31 @@ _RULES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
 )
 
 
-def bigquery_to_duckdb(sql: str) -> list[str]:
-    """Every statement of `sql` (BigQuery) as DuckDB SQL."""
+def parse_bigquery(sql: str) -> list[exp.Expression]:
+    """Every statement of `sql`, read as BigQuery."""
     try:
         trees = sqlglot.parse(sql, read="bigquery")
     except ParseError as exc:
         detail = exc.errors[0]["description"] if exc.errors else str(exc)
         raise TranslationError(f"not valid BigQuery SQL: {detail}") from None
-    statements = []
-    for tree in trees:
-        if tree is None:
-            continue
-        for rule in _RULES:
-            tree = tree.transform(rule)
-        statements.append(tree.sql(dialect="duckdb"))
-    return statements
+    return [cast(exp.Expression, tree) for tree in trees if tree is not None]
+
+
+def parse_statement(sql: str) -> exp.Expression:
+    """The one statement of `sql`, read as BigQuery (more or fewer is an error)."""
+    trees = parse_bigquery(sql)
+    if len(trees) != 1:
+        raise TranslationError(f"expected one SQL statement, got {len(trees)}")
+    return trees[0]
+
+
+def to_duckdb_sql(tree: exp.Expression) -> str:
+    """A BigQuery statement's tree as DuckDB SQL, the rules above applied."""
+    for rule in _RULES:
+        tree = tree.transform(rule)
+    return tree.sql(dialect="duckdb")
+
+
+def bigquery_to_duckdb(sql: str) -> list[str]:
+    """Every statement of `sql` (BigQuery) as DuckDB SQL."""
+    return [to_duckdb_sql(tree) for tree in parse_bigquery(sql)]

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+from backbeat.warehouse.raw_schema import RAW_TABLES
+
+#: Rows in each raw table, as (table, rows): the same question on both backends.
+RAW_COUNTS_SQL: Final = " UNION ALL ".join(
+    f"SELECT '{table}' AS tbl, COUNT(*) AS n FROM raw.{table}" for table in RAW_TABLES
+)
 
 
 class QueryError(ValueError):

@@ -37,13 +37,19 @@ _BUILD_LOG_SCHEMA = [
 ]
 
 
-def _parameter(name: str, value: Any) -> bigquery.ScalarQueryParameter:
+def _parameter(
+    name: str, value: Any
+) -> bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter:
+    if isinstance(value, list) and all(type(v) is date for v in value):
+        return bigquery.ArrayQueryParameter(name, "DATE", value)
     if isinstance(value, datetime):
         return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
     if isinstance(value, date):
         return bigquery.ScalarQueryParameter(name, "DATE", value)
     if isinstance(value, float):
         return bigquery.ScalarQueryParameter(name, "FLOAT64", value)
+    if isinstance(value, str):
+        return bigquery.ScalarQueryParameter(name, "STRING", value)
     raise TypeError(f"no BigQuery parameter type for {name}={value!r}")
 
 
@@ -151,41 +157,29 @@ class BigQueryModelStore:
         if not dates:
             return 0
         columns = ", ".join(c.name for c in model.columns)
-        config = bigquery.QueryJobConfig(
-            query_parameters=[
-                *(_parameter(k, v) for k, v in params.items()),
-                bigquery.ArrayQueryParameter("partitions", "DATE", dates),
-            ]
-        )
-        job = self._client.query(
+        merge_params = {**params, "partitions": dates}
+        self._job(
             f"MERGE `{table_id}` AS target USING ({select_sql}) AS source ON FALSE "
             f"WHEN NOT MATCHED BY SOURCE AND target.{column} IN UNNEST(@partitions) THEN DELETE "
             f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({columns})",
-            job_config=config,
+            merge_params,
         )
-        job.result()
-        counted = self._client.query(
+        counted = self._run(
             f"SELECT COUNT(*) AS n FROM `{table_id}` WHERE {column} IN UNNEST(@partitions)",
-            job_config=bigquery.QueryJobConfig(
-                query_parameters=[bigquery.ArrayQueryParameter("partitions", "DATE", dates)]
-            ),
-        ).result()
-        return int(next(iter(counted))["n"])
+            {"partitions": dates},
+        )
+        return int(counted[0]["n"])
 
     def record(self, report: BuildReport) -> None:
-        table_id = self._ensure_build_log()
         window = report.window
-        parameters = [
-            bigquery.ScalarQueryParameter("build_id", "STRING", window.build_id),
-            _parameter("since", window.since),
-            _parameter("until", window.until),
-            _parameter("load_ts", window.load_ts),
-            bigquery.ScalarQueryParameter(
-                "runs", "STRING", json.dumps([asdict(r) for r in report.runs])
-            ),
-        ]
-        self._client.query(
-            f"INSERT INTO `{table_id}` (build_id, since, until, load_ts, runs) "
+        self._job(
+            f"INSERT INTO `{self._ensure_build_log()}` (build_id, since, until, load_ts, runs) "
             "VALUES (@build_id, @since, @until, @load_ts, @runs)",
-            job_config=bigquery.QueryJobConfig(query_parameters=parameters),
-        ).result()
+            {
+                "build_id": window.build_id,
+                "since": window.since,
+                "until": window.until,
+                "load_ts": window.load_ts,
+                "runs": json.dumps([asdict(r) for r in report.runs]),
+            },
+        )

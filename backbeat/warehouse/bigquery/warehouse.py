@@ -7,26 +7,18 @@ against the logical names `raw`, `vault` and `marts` and rewritten to the config
 
 from __future__ import annotations
 
-import sqlglot
 from google.api_core import exceptions as google_errors
 from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import bigquery_client
-from backbeat.warehouse.queries import QueryError, QueryResult
-from backbeat.warehouse.raw_schema import RAW_TABLES
+from backbeat.warehouse.dialect import parse_statement
+from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 
 
 def qualify_datasets(sql: str, project: str, datasets: dict[str, str]) -> str:
     """`sql` with tables of the logical datasets (`raw.t`) as `project.<configured>.t`."""
-    try:
-        trees = [tree for tree in sqlglot.parse(sql, read="bigquery") if tree is not None]
-    except ParseError as exc:
-        detail = exc.errors[0]["description"] if exc.errors else str(exc)
-        raise QueryError(f"not valid BigQuery SQL: {detail}") from None
-    if len(trees) != 1:
-        raise QueryError(f"expected one SQL statement, got {len(trees)}")
+    tree = parse_statement(sql)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and not node.catalog and node.db in datasets:
@@ -34,7 +26,7 @@ def qualify_datasets(sql: str, project: str, datasets: dict[str, str]) -> str:
             node.set("catalog", exp.to_identifier(project))
         return node
 
-    return trees[0].transform(rewrite).sql(dialect="bigquery")
+    return tree.transform(rewrite).sql(dialect="bigquery")
 
 
 class BigQueryWarehouse:
@@ -58,5 +50,4 @@ class BigQueryWarehouse:
         return QueryResult(columns, [tuple(row.values()) for row in result])
 
     def raw_counts(self) -> dict[str, int]:
-        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM raw.{t}" for t in RAW_TABLES)
-        return {str(table): int(count) for table, count in self.query(union).rows}
+        return {str(table): int(count) for table, count in self.query(RAW_COUNTS_SQL).rows}

@@ -29,7 +29,7 @@ import duckdb
 from sqlglot import exp
 
 from backbeat.warehouse.build import BuildReport
-from backbeat.warehouse.dialect import bigquery_to_duckdb
+from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.publishing import publish_file
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import Model
@@ -71,7 +71,7 @@ class ParquetModelStore:
                     self._connection = None
 
     def fetch_one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-        (translated,) = bigquery_to_duckdb(sql)
+        translated = to_duckdb_sql(parse_statement(sql))
         row = self.connection.execute(translated, params).fetchone()
         if row is None:
             raise RuntimeError(f"no row from {sql}")
@@ -93,7 +93,7 @@ class ParquetModelStore:
         self, model: Model, select: exp.Expression, params: dict[str, Any]
     ) -> int:
         """Each partition is one file, `<column>=<date>.parquet`, replaced by rename."""
-        (sql,) = bigquery_to_duckdb(select.sql(dialect="bigquery"))
+        sql = to_duckdb_sql(select)
         column = model.partition_by
         staging = self._staging / uuid.uuid4().hex
         result = self.connection.execute(
@@ -121,7 +121,7 @@ class ParquetModelStore:
         name: str,
         keep_empty: bool = False,
     ) -> int:
-        (sql,) = bigquery_to_duckdb(select.sql(dialect="bigquery"))
+        sql = to_duckdb_sql(select)
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{uuid.uuid4().hex}.parquet"
         result = self.connection.execute(

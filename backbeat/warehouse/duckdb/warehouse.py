@@ -8,23 +8,11 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
-from backbeat.warehouse.dialect import TranslationError, bigquery_to_duckdb
+from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.types import duckdb_type
 from backbeat.warehouse.models.spec import Model, default_models
-from backbeat.warehouse.queries import QueryError, QueryResult
+from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
-
-
-def to_duckdb(sql: str) -> str:
-    """One BigQuery statement in DuckDB's dialect."""
-    try:
-        statements = bigquery_to_duckdb(sql)
-    except TranslationError as exc:
-        raise QueryError(str(exc)) from None
-    if len(statements) != 1:
-        raise QueryError(f"expected one SQL statement, got {len(statements)}")
-    return statements[0]
-
 
 _RELIST_ATTEMPTS = 3
 
@@ -93,13 +81,12 @@ class DuckDBWarehouse:
 
     def raw_counts(self) -> dict[str, int]:
         """Rows in each raw table."""
-        union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM raw.{t}" for t in RAW_TABLES)
-        return {str(table): int(count) for table, count in self._run(union).rows}
+        return {str(table): int(count) for table, count in self.query(RAW_COUNTS_SQL).rows}
 
     def query(self, sql: str) -> QueryResult:
         """Run one statement written in BigQuery's dialect."""
         try:
-            return self._run(to_duckdb(sql))
+            return self._run(to_duckdb_sql(parse_statement(sql)))
         except duckdb.Error as exc:
             raise QueryError(str(exc).splitlines()[0]) from None
 

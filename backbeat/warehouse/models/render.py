@@ -6,9 +6,9 @@ qualified) or translated to DuckDB (backbeat/warehouse/dialect.py).
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 
+from backbeat.warehouse.dialect import TranslationError, parse_statement
 from backbeat.warehouse.models.spec import Model, ModelError
 
 #: Constructs sqlglot 30 does not translate to DuckDB, or translates with a different answer.
@@ -26,9 +26,9 @@ _FORBIDDEN_FUNCTIONS = {
 def lint(model: Model) -> list[str]:
     """What in `model` cannot run the same on both backends (empty when fine)."""
     try:
-        tree = sqlglot.parse_one(model.sql, read="bigquery")
-    except sqlglot.errors.ParseError as exc:
-        return [f"not valid BigQuery SQL: {exc.errors[0]['description'] if exc.errors else exc}"]
+        tree = parse_statement(model.sql)
+    except TranslationError as exc:
+        return [str(exc)]
     problems = []
     for kind, advice in UNSUPPORTED:
         if tree.find(kind) is not None:
@@ -63,7 +63,7 @@ def render(model: Model, models: dict[str, Model]) -> exp.Expression:
     problems = lint(model)
     if problems:
         raise ModelError(f"{model.path.name}: " + "; ".join(problems))
-    tree = sqlglot.parse_one(model.sql, read="bigquery")
+    tree = parse_statement(model.sql)
     needed: list[str] = []
 
     def collect(name: str) -> None:
@@ -90,7 +90,7 @@ def render(model: Model, models: dict[str, Model]) -> exp.Expression:
 
     ctes = []
     for name in needed:
-        staging_tree = sqlglot.parse_one(models[f"staging.{name}"].sql, read="bigquery")
+        staging_tree = parse_statement(models[f"staging.{name}"].sql)
         ctes.append((_staging_cte_name(name), staging_tree.transform(to_cte_reference)))
     tree = tree.transform(to_cte_reference)
     if not ctes:
