@@ -21,11 +21,10 @@ from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.warehouse.build import BuildReport, WarehouseBuild
-from backbeat.warehouse.duckdb.model_files import ParquetModelStore
+from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
-from backbeat.warehouse.models.spec import default_models
+from tests.warehouse.conftest import build
 
 MONDAY = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 
@@ -60,11 +59,6 @@ class Event:
     @property
     def at(self) -> datetime:
         return datetime.fromtimestamp(self.ts_ms / 1000, UTC)
-
-
-def build(root: Path) -> BuildReport:
-    store = ParquetModelStore(DuckDBWarehouse(root))
-    return WarehouseBuild(store, default_models(), timedelta(minutes=10), 1000.0).run()
 
 
 def rows(root: Path, sql: str) -> list[tuple[Any, ...]]:

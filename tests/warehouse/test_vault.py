@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.warehouse.build import BuildReport, WarehouseBuild
-from backbeat.warehouse.duckdb.model_files import ParquetModelStore
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import default_models
+from tests.warehouse.conftest import build, duckdb_build
 
 MONDAY = 1_704_067_200_000
 DAY_MS = 86_400_000
@@ -54,11 +52,6 @@ def load(root: Path, records: Records, ingested_ms: int) -> None:
     for topic, key, value, _ in records:
         sink.write(topic, key, value)
     sink.close()
-
-
-def build(root: Path) -> BuildReport:
-    store = ParquetModelStore(DuckDBWarehouse(root))
-    return WarehouseBuild(store, default_models(), timedelta(minutes=10), 1000.0).run()
 
 
 def vault_contents(root: Path) -> dict[str, set[tuple[object, ...]]]:
@@ -208,12 +201,11 @@ def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
     root = tmp_path / "backfill"
     load(root, records, ingested_ms=MONDAY + 10 * DAY_MS)
     build(root)
-    store = ParquetModelStore(DuckDBWarehouse(root))
-    watermark = store.last_until()
+    builder = duckdb_build(root)
+    watermark = builder.store.last_until()
     everything = vault_contents(root)["tlink_play"]
     shutil.rmtree(root / "vault" / "tlink_play")  # as if the model were new: no history yet
 
-    builder = WarehouseBuild(store, default_models(), timedelta(minutes=10), 1000.0)
     second_day = builder.run(backfill=(date(2024, 1, 2), date(2024, 1, 2)))
     plays = vault_contents(root)["tlink_play"]
     assert plays and {row[7] for row in plays} == {date(2024, 1, 2)}  # played_date
@@ -223,7 +215,7 @@ def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
     assert vault_contents(root)["tlink_play"] == everything
     again = builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
     assert sum(r.rows_added for r in again.runs if r.materialized == "incremental") == 0
-    assert store.last_until() == watermark
+    assert builder.store.last_until() == watermark
 
 
 def test_the_user_pit_points_at_the_plan_in_effect_each_day(built: Path, records: Records) -> None:
