@@ -3,7 +3,7 @@
 - An incremental model adds one file per build that added rows:
   `<dir>/<layer>/<model>/<build_id>.parquet` (insert-only, like the vault itself).
 - A `table` model is one file, `<dir>/<layer>/<model>/table.parquet`, replaced whole.
-- Finished builds are files too: `<dir>/builds/<build_id>.json` (window and rows added).
+- Finished builds are files too: `<dir>/builds/<until>-<build_id>.json` (window, rows added).
 
 Every file is written to `<dir>/.staging/`, fsynced and renamed into place, so readers (their
 own DuckDB connections over the files) never see half a file and never wait for a build; the
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -78,10 +78,13 @@ class ParquetModelStore:
         return tuple(row)
 
     def last_until(self) -> datetime | None:
-        finished = [json.loads(p.read_text()) for p in self._builds.glob("*.json")]
+        # Records are named by their watermark, so the newest is the last name: one read,
+        # however many builds have run.
+        finished = sorted(self._builds.glob("*.json"))
         if not finished:
             return None
-        return max(datetime.fromisoformat(b["window"]["until"]) for b in finished)
+        document = json.loads(finished[-1].read_text())
+        return datetime.fromisoformat(document["window"]["until"])
 
     def append(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
         return self._write(model, select, params, f"{uuid.uuid4().hex}.parquet")
@@ -152,4 +155,5 @@ class ParquetModelStore:
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{window.build_id}.json"
         staging.write_text(json.dumps(document, indent=2))
-        publish_file(staging, self._builds / f"{window.build_id}.json")
+        name = f"{window.until.astimezone(UTC):%Y%m%dT%H%M%S%f}-{window.build_id}.json"
+        publish_file(staging, self._builds / name)
