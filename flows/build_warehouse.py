@@ -24,6 +24,7 @@ from prefect.concurrency.sync import concurrency
 from backbeat.settings import get_settings
 from backbeat.warehouse import open_build
 from backbeat.warehouse.build import BuildReport, BuildWindow, ModelRun, WarehouseBuild
+from backbeat.warehouse.models.spec import LAYERS
 
 BUILD_LIMIT = "backbeat-warehouse-build"
 
@@ -103,7 +104,7 @@ def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
     with concurrency(BUILD_LIMIT, occupy=1), build.store.lock():
         window = plan_backfill(build, *backfill) if backfill else plan_build(build)
         report = BuildReport(window)
-        for layer in ("vault", "marts"):
+        for layer in LAYERS:
             report.runs.extend(build_layer(build, window, layer))
         record_build(build, report)
     publish_artifacts(report)

@@ -127,6 +127,11 @@ class ModelStore(Protocol):
         """Mark the build finished (its `until` becomes the next build's watermark)."""
         ...
 
+    def stage(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int | None:
+        """Keep a staging model's rows as `staging.<name>` until the build ends; the number
+        of rows, or None when this backend inlines staging models instead."""
+        ...
+
 
 class WarehouseBuild:
     """Plans and runs builds of `models` against one store."""
@@ -144,6 +149,8 @@ class WarehouseBuild:
         self.overlap = overlap
         self.royalty_pool = royalty_pool
         self._clock = clock
+        #: Staging models the store keeps as tables in the current build (by build id).
+        self._staged: dict[str, frozenset[str]] = {}
 
     def plan(self) -> BuildWindow:
         last = self.store.last_until()
@@ -177,7 +184,34 @@ class WarehouseBuild:
         return [m for m in build_order(self.models) if layer is None or m.layer == layer]
 
     def run_model(self, model: Model, window: BuildWindow) -> ModelRun:
-        select = typed(model, render(model, self.models))
+        staged = self._staged.get(window.build_id, frozenset())
+        if model.layer == "staging":
+            return self._stage(model, window, staged)
+        select = typed(model, render(model, self.models, staged))
+        params = self._parameters(select, window)
+        began = time.perf_counter()
+        if model.materialized == "incremental":
+            rows = self.store.append(model, select, params)
+        elif model.materialized == "partitions":
+            touched = window.touched is not None
+            rows = self.store.replace_partitions(model, select, params) if touched else 0
+        else:
+            rows = self.store.replace(model, select, params)
+        return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)
+
+    def _stage(self, model: Model, window: BuildWindow, staged: frozenset[str]) -> ModelRun:
+        """Staging is computed once per build where the store keeps it (every vault model
+        reads the same typed, hashed rows), else inlined into each model that reads it."""
+        select = render(model, self.models, staged)
+        began = time.perf_counter()
+        rows = self.store.stage(model, select, self._parameters(select, window))
+        seconds = time.perf_counter() - began
+        if rows is None:
+            return ModelRun(model.full_name, "inlined", 0, seconds)
+        self._staged[window.build_id] = staged | {model.name}
+        return ModelRun(model.full_name, "staged", rows, seconds)
+
+    def _parameters(self, select: exp.Expression, window: BuildWindow) -> dict[str, Any]:
         touched_first, touched_last = window.touched or (ALL_DATES[0], ALL_DATES[0])
         values = {
             "touched_first": touched_first,
@@ -189,16 +223,7 @@ class WarehouseBuild:
             "last_date": window.last_date,
             "royalty_pool": self.royalty_pool,
         }
-        params = {name: values[name] for name in parameters(select)}
-        began = time.perf_counter()
-        if model.materialized == "incremental":
-            rows = self.store.append(model, select, params)
-        elif model.materialized == "partitions":
-            touched = window.touched is not None
-            rows = self.store.replace_partitions(model, select, params) if touched else 0
-        else:
-            rows = self.store.replace(model, select, params)
-        return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)
+        return {name: values[name] for name in parameters(select)}
 
     def run(
         self,
@@ -223,6 +248,7 @@ class WarehouseBuild:
 
     def finish(self, report: BuildReport) -> None:
         """Record a finished build's watermark; a backfill leaves the watermark alone."""
+        self._staged.pop(report.window.build_id, None)
         if not report.window.is_backfill:
             self.store.record(report)
 

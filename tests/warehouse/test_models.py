@@ -7,6 +7,7 @@ from hashlib import md5
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from backbeat.settings import get_settings
 from backbeat.warehouse.bigquery.warehouse import BigQueryWarehouse
@@ -105,6 +106,22 @@ def test_a_model_reading_a_missing_model_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match=r"staging\.nothing_here"):
         load_models(tmp_path)
+
+
+def test_staging_is_inlined_unless_the_build_kept_it_as_a_table() -> None:
+    models = default_models()
+    hub = models["vault.hub_user"]
+    reads = {"listens", "logins", "page_views", "plan_changes"}
+
+    def staging_refs(staged: frozenset[str]) -> tuple[set[str], set[str]]:
+        tree = render(hub, models, staged)
+        ctes = {cte.alias for cte in tree.find_all(exp.CTE) if cte.alias.startswith("staging__")}
+        tables = {t.name for t in tree.find_all(exp.Table) if t.db == "staging"}
+        return ctes, tables
+
+    assert staging_refs(frozenset()) == ({f"staging__{name}" for name in reads}, set())
+    kept = frozenset({"page_views", "listens"})
+    assert staging_refs(kept) == ({"staging__logins", "staging__plan_changes"}, set(kept))
 
 
 #: The hash expressions the staging models use, on sample values (see warehouse_sql/README.md).

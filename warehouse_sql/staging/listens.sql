@@ -12,6 +12,12 @@ WITH window_rows AS (
   WHERE _ingested_at > @since AND _ingested_at <= @until
     AND event_date BETWEEN @first_date AND @last_date
 ),
+-- The repair and the track keys are computed once per distinct track (a catalogue's
+-- worth), not once per play.
+names AS (
+  SELECT DISTINCT artist AS raw_artist, song AS raw_song, duration AS raw_duration, artist, song
+  FROM window_rows
+),
 -- One pass of the mojibake repair: a string whose characters are all below U+0100 and
 -- form valid UTF-8 when read as bytes was UTF-8 decoded as Latin-1; decode it again.
 repaired_once AS (
@@ -30,7 +36,7 @@ repaired_once AS (
         song
       ) AS song
     )
-  FROM window_rows
+  FROM names
 ),
 repaired AS (
   SELECT
@@ -49,6 +55,27 @@ repaired AS (
       ) AS song
     )
   FROM repaired_once
+),
+tracks AS (
+  SELECT
+    *,
+    TO_HEX(MD5(CONCAT(artist, '|', song, '|', FORMAT('%.5f', raw_duration)))) AS song_hk,
+    TO_HEX(MD5(artist)) AS artist_hk
+  FROM repaired
+),
+plays AS (
+  SELECT
+    window_rows.* REPLACE (
+      COALESCE(tracks.artist, window_rows.artist) AS artist,
+      COALESCE(tracks.song, window_rows.song) AS song
+    ),
+    tracks.song_hk,
+    tracks.artist_hk
+  FROM window_rows
+  LEFT JOIN tracks
+    ON tracks.raw_artist = window_rows.artist
+    AND tracks.raw_song = window_rows.song
+    AND tracks.raw_duration = window_rows.duration
 )
 SELECT
   ts AS played_at,
@@ -72,8 +99,8 @@ SELECT
   TO_HEX(MD5(CONCAT(CAST(sessionId AS STRING), '|', CAST(itemInSession AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS event_hk,
   IF(userId IS NULL, REPEAT('0', 32), TO_HEX(MD5(CAST(userId AS STRING)))) AS user_hk,
   TO_HEX(MD5(CAST(sessionId AS STRING))) AS session_hk,
-  TO_HEX(MD5(CONCAT(artist, '|', song, '|', FORMAT('%.5f', duration)))) AS song_hk,
-  TO_HEX(MD5(artist)) AS artist_hk,
+  song_hk,
+  artist_hk,
   IF(
     zip IS NULL AND city IS NULL,
     REPEAT('0', 32),
@@ -82,4 +109,4 @@ SELECT
   IF(userAgent IS NULL, REPEAT('0', 32), TO_HEX(MD5(TRIM(userAgent, '"')))) AS user_agent_hk,
   _topic AS record_source,
   _ingested_at
-FROM repaired
+FROM plays

@@ -12,7 +12,7 @@ columns:
 WITH first_seen AS (
   SELECT artist_hk, artist, record_source
   FROM staging.listens
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY artist_hk ORDER BY played_at) = 1
+  GROUP BY artist_hk, artist, record_source
 )
 SELECT artist_hk, artist, @load_ts AS load_ts, record_source
 FROM first_seen

@@ -17,8 +17,13 @@ WITH seen AS (
   UNION ALL
   SELECT REPEAT('0', 32), NULL, NULL, NULL, 'ghost', TIMESTAMP '1970-01-01 00:00:00+00'
 ),
+per_source AS (
+  SELECT location_hk, zip, city, state, record_source, MIN(seen_at) AS seen_at
+  FROM seen
+  GROUP BY location_hk, zip, city, state, record_source
+),
 first_seen AS (
-  SELECT * FROM seen
+  SELECT * FROM per_source
   QUALIFY ROW_NUMBER() OVER (PARTITION BY location_hk ORDER BY seen_at, record_source) = 1
 )
 SELECT location_hk, zip, city, state, @load_ts AS load_ts, record_source

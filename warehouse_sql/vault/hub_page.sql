@@ -12,7 +12,7 @@ columns:
 WITH first_seen AS (
   SELECT page_hk, page, record_source
   FROM staging.page_views
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY page_hk ORDER BY viewed_at) = 1
+  GROUP BY page_hk, page, record_source
 )
 SELECT page_hk, page, @load_ts AS load_ts, record_source
 FROM first_seen

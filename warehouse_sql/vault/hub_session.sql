@@ -18,8 +18,13 @@ WITH seen AS (
   UNION ALL
   SELECT session_hk, session_id, record_source, changed_at FROM staging.plan_changes
 ),
+per_source AS (
+  SELECT session_hk, session_id, record_source, MIN(seen_at) AS seen_at
+  FROM seen
+  GROUP BY session_hk, session_id, record_source
+),
 first_seen AS (
-  SELECT * FROM seen
+  SELECT * FROM per_source
   QUALIFY ROW_NUMBER() OVER (PARTITION BY session_hk ORDER BY seen_at, record_source) = 1
 )
 SELECT session_hk, session_id, @load_ts AS load_ts, record_source

@@ -12,9 +12,10 @@ columns:
   record_source: {type: STRING, doc: listen_events}
 --- */
 WITH first_seen AS (
-  SELECT song_hk, artist, song, duration_s, record_source
+  -- The key hashes artist, title and the length to 5 decimals: MIN picks one float.
+  SELECT song_hk, artist, song, MIN(duration_s) AS duration_s, record_source
   FROM staging.listens
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY song_hk ORDER BY played_at) = 1
+  GROUP BY song_hk, artist, song, record_source
 )
 SELECT song_hk, artist, song, duration_s, @load_ts AS load_ts, record_source
 FROM first_seen

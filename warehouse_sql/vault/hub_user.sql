@@ -21,8 +21,13 @@ WITH seen AS (
   UNION ALL
   SELECT REPEAT('0', 32), CAST(NULL AS INT64), 'ghost', TIMESTAMP '1970-01-01 00:00:00+00'
 ),
+per_source AS (
+  SELECT user_hk, user_id, record_source, MIN(seen_at) AS seen_at
+  FROM seen
+  GROUP BY user_hk, user_id, record_source
+),
 first_seen AS (
-  SELECT * FROM seen
+  SELECT * FROM per_source
   QUALIFY ROW_NUMBER() OVER (PARTITION BY user_hk ORDER BY seen_at, record_source) = 1
 )
 SELECT user_hk, user_id, @load_ts AS load_ts, record_source

@@ -15,8 +15,13 @@ WITH seen AS (
   UNION ALL
   SELECT REPEAT('0', 32), NULL, 'ghost', TIMESTAMP '1970-01-01 00:00:00+00'
 ),
+per_source AS (
+  SELECT user_agent_hk, user_agent, record_source, MIN(seen_at) AS seen_at
+  FROM seen
+  GROUP BY user_agent_hk, user_agent, record_source
+),
 first_seen AS (
-  SELECT * FROM seen
+  SELECT * FROM per_source
   QUALIFY ROW_NUMBER() OVER (PARTITION BY user_agent_hk ORDER BY seen_at, record_source) = 1
 )
 SELECT user_agent_hk, user_agent, @load_ts AS load_ts, record_source

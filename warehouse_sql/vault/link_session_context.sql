@@ -15,12 +15,16 @@ columns:
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
   record_source: {type: STRING, doc: page_view_events}
 --- */
-WITH contexts AS (
+WITH pairs AS (
+  SELECT session_hk, user_hk, location_hk, user_agent_hk, record_source
+  FROM staging.page_views
+  GROUP BY session_hk, user_hk, location_hk, user_agent_hk, record_source
+),
+contexts AS (
   SELECT
     TO_HEX(MD5(CONCAT(session_hk, '|', user_hk, '|', location_hk, '|', user_agent_hk))) AS session_context_hk,
     session_hk, user_hk, location_hk, user_agent_hk, record_source
-  FROM staging.page_views
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY session_hk, user_hk, location_hk, user_agent_hk ORDER BY viewed_at) = 1
+  FROM pairs
 )
 SELECT session_context_hk, session_hk, user_hk, location_hk, user_agent_hk, @load_ts AS load_ts, record_source
 FROM contexts

@@ -12,8 +12,10 @@ columns:
 --- */
 WITH pairs AS (
   SELECT TO_HEX(MD5(CONCAT(song_hk, '|', artist_hk))) AS song_artist_hk, song_hk, artist_hk, record_source
-  FROM staging.listens
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY song_hk, artist_hk ORDER BY played_at) = 1
+  FROM (
+    SELECT song_hk, artist_hk, record_source FROM staging.listens
+    GROUP BY song_hk, artist_hk, record_source
+  )
 )
 SELECT song_artist_hk, song_hk, artist_hk, @load_ts AS load_ts, record_source
 FROM pairs

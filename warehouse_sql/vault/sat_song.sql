@@ -11,10 +11,17 @@ columns:
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
   record_source: {type: STRING, doc: listen_events}
 --- */
-WITH candidates AS (
-  SELECT song_hk, TO_HEX(MD5(FORMAT('%.5f', duration_s))) AS hashdiff, played_at AS effective_from,
-         duration_s, record_source
+-- The key covers the length too, so a song has one hashdiff for good: its first play per
+-- source is all the timeline needs (and the window sorts thousands of rows, not millions).
+WITH first_plays AS (
+  SELECT song_hk, duration_s, record_source, MIN(played_at) AS effective_from
   FROM staging.listens
+  GROUP BY song_hk, duration_s, record_source
+),
+candidates AS (
+  SELECT song_hk, TO_HEX(MD5(FORMAT('%.5f', duration_s))) AS hashdiff, effective_from,
+         duration_s, record_source
+  FROM first_plays
 ),
 timeline AS (
   SELECT song_hk, hashdiff, effective_from, duration_s, record_source, FALSE AS is_new

@@ -170,6 +170,11 @@ class BigQueryModelStore:
         )
         return int(counted[0]["n"])
 
+    def stage(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int | None:
+        """Staging stays inlined: BigQuery prunes each model's CTE to the columns it reads,
+        and a staging table would cost a write of every window's rows per build."""
+        return None
+
     def record(self, report: BuildReport) -> None:
         window = report.window
         self._job(

@@ -58,8 +58,14 @@ def _staging_cte_name(name: str) -> str:
     return f"staging__{name}"
 
 
-def render(model: Model, models: dict[str, Model]) -> exp.Expression:
-    """The model's SELECT with every `staging.<name>` it reads inlined as a CTE."""
+def render(
+    model: Model, models: dict[str, Model], staged: frozenset[str] = frozenset()
+) -> exp.Expression:
+    """The model's SELECT with every `staging.<name>` it reads inlined as a CTE.
+
+    Staging models named in `staged` were kept as tables for this build (the backend's
+    choice): references to them stay `staging.<name>`.
+    """
     problems = lint(model)
     if problems:
         raise ModelError(f"{model.path.name}: " + "; ".join(problems))
@@ -67,6 +73,8 @@ def render(model: Model, models: dict[str, Model]) -> exp.Expression:
     needed: list[str] = []
 
     def collect(name: str) -> None:
+        if name in staged:
+            return
         staging = models[f"staging.{name}"]
         for dependency in sorted(staging.depends_on):
             layer, _, inner = dependency.partition(".")
@@ -80,7 +88,7 @@ def render(model: Model, models: dict[str, Model]) -> exp.Expression:
             collect(table.name)
 
     def to_cte_reference(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.db == "staging":
+        if isinstance(node, exp.Table) and node.db == "staging" and node.name not in staged:
             alias = node.alias or node.name
             return exp.Table(
                 this=exp.to_identifier(_staging_cte_name(node.name)),

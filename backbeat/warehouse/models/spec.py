@@ -15,7 +15,9 @@ type the empty table on DuckDB and are the documented columns Looker Studio read
 logic: reading files and checking headers, nothing runs here.
 
 Materializations:
-- `ephemeral` (staging): inlined as a CTE wherever `staging.<name>` is read; never stored.
+- `ephemeral` (staging): never stored. A backend either keeps its rows as a table for the
+  length of one build (DuckDB: computed once, read by every model) or inlines it as a CTE
+  wherever `staging.<name>` is read (BigQuery).
 - `incremental`: the SELECT returns only rows to add (it anti-joins its own table); the rows
   are appended, never updated: insert-only, as a Data Vault must be.
 - `table`: the SELECT returns the whole table, which replaces the previous one; the header
@@ -190,7 +192,7 @@ def default_models() -> dict[str, Model]:
 
 
 def build_order(models: dict[str, Model]) -> list[Model]:
-    """Stored models in an order where every model comes after what it reads (by layer)."""
+    """Every model in an order where each comes after what it reads (staging first)."""
     order: list[Model] = []
     done: set[str] = set()
     visiting: set[str] = set()
@@ -210,4 +212,4 @@ def build_order(models: dict[str, Model]) -> list[Model]:
     for layer in LAYERS:
         for name in sorted(n for n, m in models.items() if m.layer == layer):
             visit(name)
-    return [model for model in order if model.stored]
+    return order
