@@ -28,6 +28,12 @@ class WarehouseSettings(SettingsGroup):
         default=None, description="BigQuery backend: the Google Cloud project of the datasets."
     )
     bigquery_location: str = Field(default="US", description="BigQuery backend: dataset location.")
+    gcp_credentials_block: str | None = Field(
+        default=None,
+        description="BigQuery backend, Prefect flows: name of a prefect-gcp `GcpCredentials` "
+        "block to authenticate with (and take the project from, when "
+        "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT is unset). Unset: Application Default Credentials.",
+    )
     bigquery_endpoint: str | None = Field(
         default=None,
         description="BigQuery API endpoint override (an emulator); requests to it are anonymous.",

@@ -28,8 +28,11 @@ def open_warehouse(settings: Settings) -> Warehouse:
     return DuckDBWarehouse(settings.warehouse.dir)
 
 
-def open_build(settings: Settings) -> WarehouseBuild:
-    """A build of the shipped models (warehouse_sql/) against the configured warehouse."""
+def open_build(settings: Settings, auth: GoogleAuth | None = None) -> WarehouseBuild:
+    """A build of the shipped models (warehouse_sql/) against the configured warehouse.
+
+    `auth`: BigQuery credentials to use instead of Application Default Credentials.
+    """
     from backbeat.warehouse.build import ModelStore, WarehouseBuild
     from backbeat.warehouse.models.spec import default_models
 
@@ -40,7 +43,7 @@ def open_build(settings: Settings) -> WarehouseBuild:
         from backbeat.warehouse.bigquery.model_tables import BigQueryModelStore
 
         try:
-            store = BigQueryModelStore(warehouse)
+            store = BigQueryModelStore(warehouse, auth)
         except BigQueryConfigError as exc:
             raise QueryError(str(exc)) from None
     else:
@@ -57,6 +60,7 @@ def open_build(settings: Settings) -> WarehouseBuild:
 
 
 if TYPE_CHECKING:
+    from backbeat.warehouse.bigquery.client import GoogleAuth
     from backbeat.warehouse.build import WarehouseBuild
 
 __all__ = ["QueryError", "QueryResult", "Warehouse", "open_build", "open_warehouse"]

@@ -1,5 +1,6 @@
 """`build_warehouse` as a Prefect flow run on the real server of the session's stack: the
-run completes, builds the marts, and its artifacts can be read back from the API."""
+run completes, builds the marts, and its artifacts can be read back from the API; on
+BigQuery (the emulator) it authenticates through a prefect-gcp GcpCredentials block."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from prefect.settings import temporary_settings as prefect_settings
 from backbeat.emit.runs import run_replay
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.settings import Settings
+from backbeat.stack.private import settings_environment
+from backbeat.warehouse import open_warehouse
+from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter
+from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from tests.conftest import BigQueryEmulator
 
 RUN_FLOW = "from flows.build_warehouse import build_warehouse; print(build_warehouse())"
 
@@ -58,3 +64,68 @@ def test_build_flow_runs_on_the_server_and_publishes_artifacts(
     by_model = {row["model"]: row for row in rows}
     assert by_model["vault.tlink_play"]["rows_written"] == 6820
     assert "vault" in str(published["warehouse-build-summary"])
+
+
+def _service_account_info(project: str) -> dict[str, str]:
+    """A syntactically real service-account key (made here, valid nowhere)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "0" * 40,
+        "private_key": pem,
+        "client_email": f"backbeat-flows@{project}.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+
+
+def test_build_flow_on_bigquery_takes_its_project_from_a_gcp_credentials_block(
+    local_stack: Settings, bigquery_emulator: BigQueryEmulator, eventsim_real: Path
+) -> None:
+    from prefect_gcp import GcpCredentials
+
+    api_url = str(local_stack.prefect.api_url)
+    with prefect_settings(updates={PREFECT_API_URL: api_url}):
+        GcpCredentials(
+            service_account_info=_service_account_info(bigquery_emulator.project)  # type: ignore[arg-type]
+        ).save("backbeat-test-gcp", overwrite=True)
+    datasets = {
+        "raw_dataset": "flow_raw",
+        "vault_dataset": "flow_vault",
+        "marts_dataset": "flow_marts",
+    }
+    big = bigquery_emulator.settings(local_stack, **datasets)
+    init_bigquery(big.warehouse)
+    run_replay(
+        [eventsim_real / "sparkify_dend_log_data"], DirectRawSink(BigQueryRawWriter(big.warehouse))
+    )
+    env = {
+        **os.environ,
+        **settings_environment(big),
+        "PREFECT_API_URL": api_url,
+        "BACKBEAT_WAREHOUSE_GCP_CREDENTIALS_BLOCK": "backbeat-test-gcp",
+    }
+    # The project comes from the block alone: without it the build has none and fails.
+    env.pop("BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT", None)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_FLOW], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    plays = open_warehouse(big).query("SELECT COUNT(*) FROM marts.song_plays").rows
+    assert plays == [(6820,)]
+
+    env["BACKBEAT_WAREHOUSE_GCP_CREDENTIALS_BLOCK"] = "no-such-block"
+    missing = subprocess.run(
+        [sys.executable, "-c", RUN_FLOW], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert missing.returncode != 0
+    assert "no-such-block" in missing.stderr

@@ -1,11 +1,14 @@
-"""A BigQuery client for the configured project: Application Default Credentials in
-production, anonymous against an emulator (`BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT`)."""
+"""A BigQuery client for the configured project: Application Default Credentials or the
+credentials a caller brings (the flows' GcpCredentials block) in production, anonymous
+against an emulator (`BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import bigquery
 from google.cloud.bigquery_storage_v1 import BigQueryWriteClient
 from google.cloud.bigquery_storage_v1.services.big_query_write.transports import (
@@ -19,20 +22,33 @@ class BigQueryConfigError(ValueError):
     """The BigQuery backend is not configured well enough to connect."""
 
 
-def bigquery_client(settings: WarehouseSettings) -> bigquery.Client:
-    if not settings.bigquery_project:
+@dataclass(frozen=True)
+class GoogleAuth:
+    """Credentials (and their project) from somewhere other than the environment."""
+
+    credentials: Credentials
+    project: str | None = None
+
+
+def bigquery_client(settings: WarehouseSettings, auth: GoogleAuth | None = None) -> bigquery.Client:
+    project = settings.bigquery_project or (auth.project if auth else None)
+    if not project:
         raise BigQueryConfigError(
             "no BigQuery project: set BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT (and credentials through "
             "Application Default Credentials, e.g. GOOGLE_APPLICATION_CREDENTIALS)"
         )
     if settings.bigquery_endpoint:
         return bigquery.Client(
-            project=settings.bigquery_project,
+            project=project,
             location=settings.bigquery_location,
             credentials=AnonymousCredentials(),
             client_options=ClientOptions(api_endpoint=settings.bigquery_endpoint),
         )
-    return bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
+    return bigquery.Client(
+        project=project,
+        location=settings.bigquery_location,
+        credentials=auth.credentials if auth else None,
+    )
 
 
 def write_client(settings: WarehouseSettings) -> BigQueryWriteClient:

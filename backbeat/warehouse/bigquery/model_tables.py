@@ -22,7 +22,7 @@ from google.cloud import bigquery
 from sqlglot import exp
 
 from backbeat.settings.warehouse import WarehouseSettings
-from backbeat.warehouse.bigquery.client import bigquery_client
+from backbeat.warehouse.bigquery.client import GoogleAuth, bigquery_client
 from backbeat.warehouse.bigquery.warehouse import qualify_datasets
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.models.spec import Model
@@ -56,8 +56,8 @@ def _parameter(
 class BigQueryModelStore:
     """Runs models as BigQuery jobs into the configured datasets."""
 
-    def __init__(self, settings: WarehouseSettings) -> None:
-        self._client = bigquery_client(settings)
+    def __init__(self, settings: WarehouseSettings, auth: GoogleAuth | None = None) -> None:
+        self._client = bigquery_client(settings, auth)
         self._project = self._client.project
         self._datasets = {
             "raw": settings.raw_dataset,
