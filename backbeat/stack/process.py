@@ -120,11 +120,14 @@ def _proc_state(pid: int) -> str | None:
 
 
 def _cmdline(pid: int, default: str) -> str:
-    """The process's command line; `default` where /proc is not available (macOS)."""
+    """The process's command line; `default` where /proc is not available (macOS) or while
+    it reads empty: redis-server rewrites its title at start, and a read in that instant
+    would mistake a starting server for a stranger and forget its pid."""
     try:
-        return (
+        text = (
             Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         )
+        return text if text.strip() else default
     except FileNotFoundError:
         return default if not Path("/proc/self").exists() else ""
     except OSError:
