@@ -1,16 +1,19 @@
-"""How the loader is started: its recovery store and its `python -m bytewax.run` command.
+"""How the dataflows are started: recovery stores and `python -m bytewax.run` commands.
 
-Kept apart from `loader.py` so the CLI can use it without importing Bytewax.
+Kept apart from the dataflows so the CLI can use it without importing Bytewax.
 """
 
 from __future__ import annotations
 
 import fcntl
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
 from backbeat.settings.loader import LoaderSettings
+from backbeat.settings.sessions import SessionsSettings
 
 #: Recovery partitions are fixed when the store is created; more than one process can use them.
 RECOVERY_PARTITIONS = 4
@@ -34,21 +37,59 @@ def init_recovery(directory: Path, partitions: int = RECOVERY_PARTITIONS) -> Non
         )
 
 
-def loader_command(
-    loader: LoaderSettings, exit_when_idle_s: float | None = None, workers: int | None = None
+def _dataflow_command(
+    flow: str, workers: int, recovery_dir: Path, snapshot_seconds: int
 ) -> list[str]:
-    """The argv that runs the loader dataflow with recovery."""
     return [
         sys.executable,
         "-m",
         "bytewax.run",
-        f"dataflows.loader:build_flow({exit_when_idle_s!r})",
+        flow,
         "-w",
-        str(workers or loader.workers),
+        str(workers),
         "-r",
-        str(loader.recovery_dir),
+        str(recovery_dir),
         "-s",
-        str(loader.snapshot_seconds),
+        str(snapshot_seconds),
         "-b",  # recovery partitions are not backed up elsewhere: keep no extra snapshots
         "0",
     ]
+
+
+def loader_command(
+    loader: LoaderSettings, exit_when_idle_s: float | None = None, workers: int | None = None
+) -> list[str]:
+    """The argv that runs the loader dataflow with recovery."""
+    return _dataflow_command(
+        f"dataflows.loader:build_flow({exit_when_idle_s!r})",
+        workers or loader.workers,
+        loader.recovery_dir,
+        loader.snapshot_seconds,
+    )
+
+
+def sessions_command(
+    sessions: SessionsSettings, exit_when_idle_s: float | None = None, workers: int | None = None
+) -> list[str]:
+    """The argv that runs the sessions dataflow with recovery."""
+    return _dataflow_command(
+        f"dataflows.sessions:build_flow({exit_when_idle_s!r})",
+        workers or sessions.workers,
+        sessions.recovery_dir,
+        sessions.snapshot_seconds,
+    )
+
+
+def run_dataflow(argv: list[str], environment: dict[str, str]) -> int:
+    """Run a dataflow process to its end, passing SIGTERM on (Ctrl-C reaches it directly)
+    so it can stop cleanly; its exit code."""
+    process = subprocess.Popen(argv, env=environment)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        process.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # the child got the same SIGINT and is stopping
+        return process.wait()

@@ -11,16 +11,12 @@ topic-partition into micro-batches, written when a batch reaches `batch_max_rows
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from datetime import timedelta
-from types import FrameType
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
-from prometheus_client import start_http_server
 
 from backbeat.events.codec import EventDecodeError, decode
 from backbeat.kafka.topics import EVENT_TOPICS
@@ -28,6 +24,7 @@ from backbeat.settings import Settings, get_settings
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
 from dataflows.connectors.raw_sink import RawTablesSink
+from dataflows.lifecycle import serve_metrics, stop_on_signals
 from dataflows.micro_batch import micro_batch
 
 #: Set on SIGTERM/SIGINT: sources end, open batches are flushed, the dataflow exits.
@@ -68,23 +65,11 @@ def validate_batch(records: list[KafkaRecord]) -> list[tuple[str, LoaderRow]]:
     return [(batch_key(record), to_row(record)) for record in records]
 
 
-def metrics_port(base: int) -> int:
-    """Process k of a multi-process loader serves /metrics on base + k (one port each)."""
-    return base + int(os.environ.get("BYTEWAX_PROCESS_ID") or 0)
-
-
-def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
-    STOP.set()
-
-
 def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None = None) -> Dataflow:
     settings = settings or get_settings()
     loader = settings.loader
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_signal)
-        signal.signal(signal.SIGINT, _stop_on_signal)
-    if loader.metrics_port:
-        start_http_server(metrics_port(loader.metrics_port), addr="127.0.0.1")
+    stop_on_signals(STOP)
+    serve_metrics(loader.metrics_port)
 
     flow = Dataflow("backbeat_loader")
     records = op.input(

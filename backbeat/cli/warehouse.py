@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import subprocess
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +15,7 @@ from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.raw_writer import open_raw_writer
-from dataflows.launch import init_recovery, loader_command
+from dataflows.launch import init_recovery, loader_command, run_dataflow
 
 app = typer.Typer()
 
@@ -85,16 +82,7 @@ def load(
         if process_id >= len(addresses.split(";")):
             exit_with_error(f"--process-id {process_id} has no address in --addresses")
         environment |= {"BYTEWAX_PROCESS_ID": str(process_id), "BYTEWAX_ADDRESSES": addresses}
-    process = subprocess.Popen(argv, env=environment)
-
-    def forward(signum: int, frame: FrameType | None) -> None:
-        process.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    try:
-        code = process.wait()
-    except KeyboardInterrupt:  # the child got the same SIGINT and is flushing
-        code = process.wait()
+    code = run_dataflow(argv, environment)
     if code != 0:
         exit_with_error(f"the loader exited with code {code}", code=code if code > 0 else 1)
     _print_raw_counts()

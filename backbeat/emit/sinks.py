@@ -141,6 +141,10 @@ class KafkaSink:
         self.write(DEAD_LETTER_TOPIC, None, dead.original, dead.headers())
 
     def close(self, timeout_s: float = 60.0) -> None:
+        self.flush(timeout_s)
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait until every record so far is delivered; raise if any was refused."""
         remaining = self._producer.flush(timeout_s)
         if remaining or self.failed:
             raise KafkaDeliveryError(

@@ -8,6 +8,7 @@ from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
 from backbeat.settings.redis import RedisSettings
+from backbeat.settings.sessions import SessionsSettings
 from backbeat.settings.stack import StackSettings
 from backbeat.settings.warehouse import WarehouseSettings
 
@@ -21,3 +22,4 @@ class Settings(BaseModel):
     stack: StackSettings = Field(default_factory=StackSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     loader: LoaderSettings = Field(default_factory=LoaderSettings)
+    sessions: SessionsSettings = Field(default_factory=SessionsSettings)

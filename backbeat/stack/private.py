@@ -5,6 +5,7 @@ Tests and benchmarks use it so they never touch a developer's running stack.
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -49,6 +50,14 @@ _PRIVATE_FIELDS = (
     ("loader", "snapshot_seconds"),
     ("loader", "batch_max_rows"),
     ("loader", "batch_max_seconds"),
+    ("sessions", "recovery_dir"),
+    ("sessions", "metrics_port"),
+    ("sessions", "snapshot_seconds"),
+    ("sessions", "gap_minutes"),
+    ("sessions", "allowed_lateness_minutes"),
+    ("sessions", "rules_file"),
+    ("sessions", "holdout_share"),
+    ("sessions", "holdout_tags"),
 )
 
 
@@ -59,5 +68,6 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         group = getattr(settings, group_name)
         value = getattr(group, field)
         if value is not None:  # unset optional settings stay unset
-            environment[type(group).env_name(field)] = str(value)
+            text = json.dumps(value) if isinstance(value, list) else str(value)
+            environment[type(group).env_name(field)] = text
     return environment

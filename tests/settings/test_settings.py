@@ -49,6 +49,19 @@ TEST_VALUES: dict[str, str] = {
     "BACKBEAT_LOADER_SNAPSHOT_SECONDS": "2",
     "BACKBEAT_LOADER_METRICS_PORT": "9999",
     "BACKBEAT_LOADER_GROUP_ID": "loader-eu",
+    "BACKBEAT_SESSIONS_GAP_MINUTES": "20",
+    "BACKBEAT_SESSIONS_ALLOWED_LATENESS_MINUTES": "2.5",
+    "BACKBEAT_SESSIONS_RULES_FILE": "/etc/backbeat/rules.yaml",
+    "BACKBEAT_SESSIONS_HOLDOUT_SHARE": "0.05",
+    "BACKBEAT_SESSIONS_HOLDOUT_TAGS": '["control", "holdout"]',
+    "BACKBEAT_SESSIONS_RECOMMENDATIONS_WINDOW": "8",
+    "BACKBEAT_SESSIONS_NEIGHBOURS_KEPT": "100",
+    "BACKBEAT_SESSIONS_DECAY_HALF_LIFE_DAYS": "7",
+    "BACKBEAT_SESSIONS_USER_TTL_HOURS": "72",
+    "BACKBEAT_SESSIONS_RECOVERY_DIR": "/data/recovery-sessions",
+    "BACKBEAT_SESSIONS_SNAPSHOT_SECONDS": "3",
+    "BACKBEAT_SESSIONS_WORKERS": "2",
+    "BACKBEAT_SESSIONS_METRICS_PORT": "9998",
 }
 
 
@@ -159,7 +172,7 @@ def test_every_setting_can_be_overridden_by_name() -> None:
             (name, g) for name, g in setting_groups().items() if env.startswith(g.env_name(""))
         )
         field = env.removeprefix(group.env_name("")).lower()
-        value = json.loads(raw) if raw.startswith("{") else raw
+        value = json.loads(raw) if raw.startswith(("{", "[")) else raw
         changed = with_overrides(base, **{group_name: {field: value}})
         shown = {row.env: row.value for row in settings_table(changed)}[env]
         assert shown != {row.env: row.value for row in settings_table(base)}[env], env

@@ -1,0 +1,42 @@
+"""Decided offers to the `offers` topic (keyed by user), so the loader lands them in raw
+and the history outlives Redis. Holdout decisions go too, marked `holdout: true`.
+
+Each batch is flushed before the step finishes, so an epoch's offers are in Kafka before
+its snapshot; a replay after a crash may send an offer again, with the same `offer_id`.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from backbeat.emit.sinks import KafkaSink
+from backbeat.settings.kafka import KafkaSettings
+from offers.engine import Decision
+
+OFFERS_TOPIC = "offers"
+
+
+class _OffersPartition(StatelessSinkPartition[Decision]):
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._sink = KafkaSink(settings, linger_ms=5)
+
+    def write_batch(self, items: list[Decision]) -> None:
+        for decision in items:
+            self._sink.write(
+                OFFERS_TOPIC,
+                str(decision.user_id).encode(),
+                msgspec.json.encode(decision.as_dict()) + b"\n",
+            )
+        self._sink.flush()  # raises if any offer was not delivered
+
+    def close(self) -> None:
+        self._sink.close()
+
+
+class OffersTopicSink(DynamicSink[Decision]):
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _OffersPartition:
+        return _OffersPartition(self._settings)

@@ -1,0 +1,65 @@
+"""The sessions dataflow's sink into Redis: effects written in one pipeline per batch.
+
+Redis unavailable: the batch is retried with exponential backoff (up to 5 s between tries)
+until Redis answers, holding the worker; Kafka keeps the records meanwhile, so nothing is
+decided twice or lost, and the dataflow catches up when Redis is back. Delivery: at least
+once (a replay after a crash rewrites the same offers by id; co-play counts of the replayed
+records are added again, a small bias the decay washes out).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from prometheus_client import Counter
+
+from backbeat.settings.redis import RedisSettings
+from backbeat.settings.sessions import SessionsSettings
+from backbeat.stack.redis import redis_client
+from offers.activity import Effect
+from offers.keys import RedisKeys
+from offers.store import RedisOfferStore
+
+log = logging.getLogger("backbeat.sessions")
+REDIS_RETRIES = Counter(
+    "backbeat_sessions_redis_retries_total", "Batches retried because Redis did not answer"
+)
+MAX_BACKOFF_S = 5.0
+
+
+class _RedisPartition(StatelessSinkPartition[Effect]):
+    def __init__(self, store: RedisOfferStore) -> None:
+        self._store = store
+
+    def write_batch(self, items: list[Effect]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                self._store.apply(items)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                REDIS_RETRIES.inc()
+                log.warning("Redis did not answer (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+
+    def close(self) -> None:
+        self._store.client.close()
+
+
+class RedisEffectsSink(DynamicSink[Effect]):
+    def __init__(self, redis_settings: RedisSettings, sessions: SessionsSettings) -> None:
+        self._redis = redis_settings
+        self._sessions = sessions
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisPartition:
+        store = RedisOfferStore(
+            redis_client(self._redis, timeout_s=2.0),
+            RedisKeys(self._redis.key_prefix),
+            user_ttl_s=int(self._sessions.user_ttl_hours * 3600),
+            neighbours_kept=self._sessions.neighbours_kept,
+        )
+        return _RedisPartition(store)

@@ -1,0 +1,144 @@
+"""The real-time store in Redis: written by the sessions dataflow, read by the API and
+`backbeat offers`. Key layout: offers/keys.py.
+
+Writes are pipelined, one round trip per batch of effects. Losing Redis loses no history:
+every decision is also on the `offers` topic, and the rest is rebuilt from the event topics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import redis
+
+from offers.activity import (
+    Effect,
+    LateEvent,
+    OfferDecided,
+    SessionClosed,
+    SessionUpdated,
+    SongPlayed,
+)
+from offers.keys import POPULAR_KEPT, RECENT_PLAYS, SONG_TTL_S, RedisKeys
+from offers.recommender import recommend
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisOfferStore:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: RedisKeys,
+        user_ttl_s: int = 48 * 3600,
+        neighbours_kept: int = 50,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.user_ttl_s = user_ttl_s
+        self.neighbours_kept = neighbours_kept
+
+    # -- writing (the sessions dataflow) -------------------------------------------------
+
+    def apply(self, effects: Iterable[Effect], now_ms: int | None = None) -> None:
+        """Write a batch of effects in one pipelined round trip (holdout offers excluded:
+        they exist only on the `offers` topic)."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        pipe = self.client.pipeline(transaction=False)
+        for effect in effects:
+            if isinstance(effect, SessionUpdated):
+                key = self.keys.session(effect.user_id)
+                pipe.delete(key)  # the current session replaces the previous one whole
+                pipe.hset(key, mapping={k: _encode(v) for k, v in effect.features.items()})
+                pipe.expire(key, self.user_ttl_s)
+            elif isinstance(effect, OfferDecided):
+                decision = effect.decision
+                if decision.holdout:
+                    continue
+                key = self.keys.offers(decision.user_id)
+                pipe.hset(key, decision.offer_id, _encode(decision.as_dict()))
+                until_expiry_s = (decision.expires_at_ms - now_ms) // 1000
+                pipe.expire(key, max(self.user_ttl_s, until_expiry_s), gt=True)
+                pipe.expire(key, max(self.user_ttl_s, until_expiry_s), nx=True)
+            elif isinstance(effect, SongPlayed):
+                self._played(pipe, effect)
+            elif isinstance(effect, LateEvent):
+                pipe.hincrby(self.keys.stats, "late_events", 1)
+            elif isinstance(effect, SessionClosed):
+                pipe.hincrby(self.keys.stats, "sessions_closed", 1)
+                if effect.agrees_with_eventsim:
+                    pipe.hincrby(self.keys.stats, "sessions_agreeing_with_eventsim", 1)
+        pipe.execute()
+
+    def _played(self, pipe: Any, play: SongPlayed) -> None:
+        keys = self.keys
+        pipe.hset(keys.song(play.song_id), mapping={"artist": play.artist, "song": play.song})
+        pipe.expire(keys.song(play.song_id), SONG_TTL_S)
+        for other in play.co_played:
+            for a, b in ((play.song_id, other), (other, play.song_id)):
+                pipe.zincrby(keys.neighbours(a), play.weight, b)
+                pipe.zremrangebyrank(keys.neighbours(a), 0, -(self.neighbours_kept + 1))
+                pipe.expire(keys.neighbours(a), SONG_TTL_S)
+        pipe.zincrby(keys.popular, play.weight, play.song_id)
+        pipe.zremrangebyrank(keys.popular, 0, -(POPULAR_KEPT + 1))
+        recent = keys.recent(play.user_id)
+        pipe.lpush(recent, play.song_id)
+        pipe.ltrim(recent, 0, RECENT_PLAYS - 1)
+        pipe.expire(recent, self.user_ttl_s)
+
+    # -- reading (the API, `backbeat offers`) ---------------------------------------------
+
+    def session(self, user_id: int) -> dict[str, Any] | None:
+        stored = self.client.hgetall(self.keys.session(user_id))
+        if not stored:
+            return None
+        return {_text(k): _decode(v) for k, v in stored.items()}
+
+    def offers(self, user_id: int, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Active offers, best first (priority, then newest)."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        stored = self.client.hvals(self.keys.offers(user_id))
+        active = [o for o in map(_decode, stored) if o["expires_at_ms"] > now_ms]
+        return sorted(active, key=lambda o: (-o["priority"], -o["decided_at_ms"], o["offer_id"]))
+
+    def offer(self, user_id: int, offer_id: str) -> dict[str, Any] | None:
+        stored = self.client.hget(self.keys.offers(user_id), offer_id)
+        return None if stored is None else dict(_decode(stored))
+
+    def recommendations(self, user_id: int, k: int = 10) -> list[dict[str, Any]]:
+        recent = [_text(s) for s in self.client.lrange(self.keys.recent(user_id), 0, 9)]
+        pipe = self.client.pipeline(transaction=False)
+        for song in dict.fromkeys(recent):
+            pipe.zrevrange(self.keys.neighbours(song), 0, 4 * k, withscores=True)
+        pipe.zrevrange(self.keys.popular, 0, 4 * k + RECENT_PLAYS, withscores=True)
+        *found, popular = pipe.execute()
+        neighbours = {
+            song: [(_text(other), score) for other, score in pairs]
+            for song, pairs in zip(dict.fromkeys(recent), found, strict=True)
+        }
+        ranked = recommend(recent, neighbours, [(_text(s), x) for s, x in popular], k)
+        pipe = self.client.pipeline(transaction=False)
+        for song, _ in ranked:
+            pipe.hgetall(self.keys.song(song))
+        details = pipe.execute()
+        return [
+            {
+                "song_id": song,
+                "artist": info.get(b"artist", b"").decode(),
+                "song": info.get(b"song", b"").decode(),
+                "score": round(score, 6),
+                "source": "neighbours" if score > 0 else "popular",
+            }
+            for (song, score), info in zip(ranked, details, strict=True)
+        ]
+
+    def stats(self) -> dict[str, int]:
+        return {_text(k): int(v) for k, v in self.client.hgetall(self.keys.stats).items()}

@@ -1,0 +1,237 @@
+"""The sessions dataflow against a real Kafka and a real Redis: a user who keeps opening
+Upgrade gets the premium trial in Redis with its reason, a holdout user does not (but is
+logged on the `offers` topic), late events change a session or are counted; Redis going
+away delays decisions without losing them; a crash and restart issue no offer twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import pytest
+from confluent_kafka import Consumer
+
+from backbeat import stack
+from backbeat.emit.sinks import KafkaSink
+from backbeat.events import encode
+from backbeat.events.schemas import PageViewEvent
+from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.stack.private import settings_environment
+from backbeat.stack.redis import redis_client
+from dataflows.launch import init_recovery, sessions_command
+from offers.keys import RedisKeys
+from offers.store import RedisOfferStore
+
+MINUTE = 60_000
+T = TypeVar("T")
+
+
+@pytest.fixture
+def realtime(fresh_kafka: Settings) -> Iterator[Settings]:
+    """A private Kafka and Redis; sessions recover from their own directory."""
+    settings = with_overrides(
+        fresh_kafka,
+        sessions={
+            "recovery_dir": fresh_kafka.loader.recovery_dir.parent / "sessions",
+            "metrics_port": 0,
+            "snapshot_seconds": 1,
+            "holdout_share": 0.0,
+            "holdout_tags": ["holdout"],
+        },
+    )
+    stack.up(settings, ["redis"])
+    try:
+        yield settings
+    finally:
+        stack.down(settings, ["redis"])
+
+
+def click(user: int, ts: int, page: str, level: str = "free", tag: str | None = None) -> bytes:
+    fields: dict[str, Any] = {"user_id": user, "first_name": "Ada", "last_name": "L"}
+    fields |= {"gender": "F", "registration": ts - 86_400_000}
+    if tag is not None:
+        fields["tag"] = tag
+    event = PageViewEvent(
+        ts=ts,
+        session_id=1000 + user,
+        page=page,
+        auth="Logged In",
+        method="GET",
+        status=200,
+        level=level,
+        item_in_session=0,
+        city="Tampa",
+        zip="33601",
+        state="FL",
+        user_agent="Mozilla/5.0",
+        lon=-82.4,
+        lat=27.9,
+        **fields,
+    )
+    return encode(event)
+
+
+def produce(settings: Settings, clicks: list[tuple[int, bytes]]) -> None:
+    sink = KafkaSink(settings.kafka)
+    for user, value in clicks:
+        sink.write("page_view_events", str(user).encode(), value)
+    sink.close()
+
+
+def upgrade_intent(user: int, start: int, tag: str | None = None) -> list[tuple[int, bytes]]:
+    pages = ["Home", "Upgrade", "Home", "Upgrade", "Upgrade"]
+    return [(user, click(user, start + i * MINUTE, page, tag=tag)) for i, page in enumerate(pages)]
+
+
+def start_sessions(
+    settings: Settings, exit_when_idle: float | None = None
+) -> subprocess.Popen[str]:
+    init_recovery(settings.sessions.recovery_dir)
+    env = {**os.environ, **settings_environment(settings)}
+    return subprocess.Popen(
+        sessions_command(settings.sessions, exit_when_idle),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def eventually(probe: Callable[[], T | None], timeout_s: float = 60) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"nothing from {probe} within {timeout_s} s")
+
+
+def store_of(settings: Settings) -> RedisOfferStore:
+    return RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+
+
+def offers_on_topic(settings: Settings) -> list[dict[str, Any]]:
+    consumer = Consumer(
+        settings.kafka.client_config(
+            **{"group.id": "test-offers", "auto.offset.reset": "earliest", "log_level": 0}
+        )
+    )
+    consumer.subscribe(["offers"])
+    found, idle_since = [], time.monotonic()
+    while time.monotonic() - idle_since < 3:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            found.append(msgspec.json.decode(message.value()))
+            idle_since = time.monotonic()
+    consumer.close()
+    return found
+
+
+def test_offers_holdout_and_late_events(realtime: Settings) -> None:
+    t0 = int(time.time() * 1000) - 50 * MINUTE  # offers expire 2 h after their event
+    late_user = 30
+    lateness = [(0, "Home"), (10, "Home"), (45, "Home"), (38, "Upgrade"), (5, "Settings")]
+    produce(
+        realtime,
+        upgrade_intent(10, t0)
+        + upgrade_intent(20, t0, tag="holdout")
+        + [(late_user, click(late_user, t0 + m * MINUTE, page)) for m, page in lateness],
+    )
+    process = start_sessions(realtime, exit_when_idle=3)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-3000:]
+
+    store = store_of(realtime)
+    (offer,) = store.offers(10)
+    assert offer["offer_type"] == "premium_trial"
+    assert offer["reason"] == "Opened Upgrade 2 times this session without upgrading"
+    assert offer["expires_at_ms"] == t0 + 3 * MINUTE + 2 * 60 * MINUTE
+    assert store.session(10)["upgrade_views"] == 3  # type: ignore[index]
+
+    assert store.offers(20) == []  # the holdout user: features yes, offers no
+    assert store.session(20) is not None
+    logged = {(o["user_id"], o["holdout"]) for o in offers_on_topic(realtime)}
+    assert logged == {(10, False), (20, True)}
+
+    # The late Upgrade (minute 38, watermark 35) joined minutes 0-10 and 45 into one
+    # session; the Settings click at minute 5 came after the watermark and was counted.
+    late_session = store.session(late_user)
+    assert late_session is not None
+    assert late_session["session_started_at_ms"] == t0
+    assert (late_session["events"], late_session["upgrade_views"]) == (4, 1)
+    assert late_session["settings_views"] == 0
+    assert store.stats()["late_events"] == 1
+    assert "late event for user:30" in stderr
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "backbeat", "offers", "10", "--json"],
+        env={**os.environ, **settings_environment(realtime)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = msgspec.json.decode(shown.stdout)
+    assert [o["offer_id"] for o in report["offers"]] == [offer["offer_id"]]
+    assert report["session"]["upgrade_views"] == 3
+
+
+def test_a_bad_rules_file_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    shipped = get_settings().sessions.rules_file.read_text()
+    rules.write_text(shipped.replace("when: {level: free, adverts", "when: {levle: free, adverts"))
+    result = subprocess.run(
+        [sys.executable, "-m", "backbeat", "sessions"],
+        env={**os.environ, "BACKBEAT_SESSIONS_RULES_FILE": str(rules), "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "unknown feature 'levle'" in result.stderr and str(rules) in result.stderr
+
+
+def test_redis_outage_delays_decisions_and_a_crash_issues_no_offer_twice(
+    realtime: Settings,
+) -> None:
+    t0 = int(time.time() * 1000) - 30 * MINUTE
+    process = start_sessions(realtime)
+    try:
+        produce(realtime, upgrade_intent(11, t0))
+        store = store_of(realtime)
+        eventually(lambda: store.offers(11))
+
+        stack.down(realtime, ["redis"])  # Redis goes away while clicks keep coming
+        produce(realtime, upgrade_intent(12, t0))
+        time.sleep(3)
+        assert process.poll() is None  # still running, retrying
+        stack.up(realtime, ["redis"])  # empty again: Redis keeps nothing on disk
+        (late_offer,) = eventually(lambda: store_of(realtime).offers(12))
+        assert late_offer["offer_type"] == "premium_trial"
+
+        time.sleep(2)  # a snapshot or two, then a crash right after new clicks
+        produce(realtime, upgrade_intent(13, t0))
+        eventually(lambda: store_of(realtime).offers(13))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    restarted = start_sessions(realtime, exit_when_idle=3)
+    _, stderr = restarted.communicate(timeout=120)
+    assert restarted.returncode == 0, stderr[-3000:]
+
+    store = store_of(realtime)
+    assert [len(store.offers(user)) for user in (12, 13)] == [1, 1]
+    on_topic = offers_on_topic(realtime)
+    ids_by_user: dict[int, set[str]] = {}
+    for offer in on_topic:
+        ids_by_user.setdefault(offer["user_id"], set()).add(offer["offer_id"])
+    # Replayed records may resend an offer, never decide a new one: one id per user.
+    assert {user: len(ids) for user, ids in ids_by_user.items()} == {11: 1, 12: 1, 13: 1}
