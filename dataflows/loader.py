@@ -19,7 +19,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 
 from backbeat.events.codec import EventDecodeError, decode
-from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.kafka.topics import LOADED_TOPICS
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
@@ -56,7 +56,7 @@ def to_row(record: KafkaRecord) -> LoaderRow:
         record.partition,
         record.offset,
         record.timestamp_ms,
-        event.ts,  # type: ignore[attr-defined]
+        event.ts,  # type: ignore[union-attr]
         value,
     )
 
@@ -76,7 +76,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         "read_kafka",
         flow,
         KafkaTopicsSource(
-            settings.kafka, EVENT_TOPICS, exit_when_idle_s=exit_when_idle_s, stop=STOP
+            settings.kafka, LOADED_TOPICS, exit_when_idle_s=exit_when_idle_s, stop=STOP
         ),
     )
     # KafkaRecord

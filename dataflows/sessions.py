@@ -181,7 +181,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
     sessions = settings.sessions
     stop_on_signals(STOP)
     serve_metrics(sessions.metrics_port)
-    rules = RuleBook(sessions.rules_file)  # a bad file stops the start, with the reason
+    rules = RuleBook(sessions.rules_path)  # a bad file stops the start, with the reason
     engine = OfferEngine(rules.rules, sessions.holdout_share, tuple(sessions.holdout_tags))
     config = ActivityConfig(
         gap_ms=int(sessions.gap_minutes * 60_000),

@@ -142,6 +142,26 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQ
 
 
 #: Fixtures that start real services: tests using them are integration tests.
+@pytest.fixture
+def realtime(fresh_kafka: Settings) -> Iterator[Settings]:
+    """A private Kafka and Redis for the real-time side; sessions recover from their own dir."""
+    settings = with_overrides(
+        fresh_kafka,
+        sessions={
+            "recovery_dir": fresh_kafka.loader.recovery_dir.parent / "sessions",
+            "metrics_port": 0,
+            "snapshot_seconds": 1,
+            "holdout_share": 0.0,
+            "holdout_tags": ["holdout"],
+        },
+    )
+    stack.up(settings, ["redis"])
+    try:
+        yield settings
+    finally:
+        stack.down(settings, ["redis"])
+
+
 _SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka", "bigquery_emulator"})
 
 

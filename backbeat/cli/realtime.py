@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import redis
@@ -41,7 +43,7 @@ def sessions(
     recommendations in Redis, offers also to the `offers` topic."""
     settings = get_settings()
     try:
-        rules = load_rules(settings.sessions.rules_file)
+        rules = load_rules(settings.sessions.rules_path)
     except RulesError as exc:
         exit_with_error(f"offer rules: {exc}")
     if broker_count(settings.kafka) == 0:
@@ -55,7 +57,7 @@ def sessions(
     metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if port else ""
     err_console.print(
         f"sessions: {settings.kafka.bootstrap_servers} -> {settings.redis.url}, "
-        f"{len(rules.rules)} offer rules from {settings.sessions.rules_file}{metrics}",
+        f"{len(rules.rules)} offer rules from {settings.sessions.rules_path}{metrics}",
         highlight=False,
     )
     init_recovery(settings.sessions.recovery_dir)
@@ -111,3 +113,42 @@ def offers(
     for rank, song in enumerate(report["recommendations"], 1):
         recommended.add_row(str(rank), song["artist"], song["song"], song["source"])
     console.print(recommended if report["recommendations"] else "no recommendations yet")
+
+
+@app.command()
+def api(
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
+    openapi: Annotated[
+        bool, typer.Option("--openapi", help="Print the OpenAPI schema instead of serving.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --openapi: write it here.")
+    ] = None,
+) -> None:
+    """Serve the offer lookup API (FastAPI on uvicorn) on 127.0.0.1 by default."""
+    from offers.api import create_app
+
+    settings = get_settings()
+    if openapi:
+        text = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
+        if output:
+            output.write_text(text, encoding="utf-8")
+            err_console.print(f"wrote {output}", highlight=False)
+        else:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+        return
+    if not settings.api.keys:
+        err_console.print(
+            "[yellow]no API keys configured (BACKBEAT_API_KEYS): every call gets 401[/]"
+        )
+    import uvicorn
+
+    uvicorn.run(
+        "offers.api:create_app",
+        factory=True,
+        host=settings.api.host,
+        port=port or settings.api.port,
+        workers=workers or settings.api.workers,
+        log_level="warning",
+    )

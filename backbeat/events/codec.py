@@ -7,14 +7,14 @@ what a dead-letter record carries as its reason.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, cast
 
 import msgspec
 
-from backbeat.events.schemas import SCHEMA_TOPICS, TOPIC_SCHEMAS, EventRecord
+from backbeat.events.schemas import LOADED_SCHEMAS, SCHEMA_TOPICS, EventRecord, OfferRecord
 
 _ENCODER: Final = msgspec.json.Encoder()
-_DECODERS: Final = {topic: msgspec.json.Decoder(schema) for topic, schema in TOPIC_SCHEMAS.items()}
+_DECODERS: Final = {topic: msgspec.json.Decoder(schema) for topic, schema in LOADED_SCHEMAS.items()}
 
 
 class EventDecodeError(ValueError):
@@ -30,13 +30,13 @@ def topic_of(event: EventRecord) -> str:
     return SCHEMA_TOPICS[type(event)]
 
 
-def decode(topic: str, value: bytes) -> EventRecord:
+def decode(topic: str, value: bytes) -> EventRecord | OfferRecord:
     """The record of `topic` in `value` (a trailing newline is allowed)."""
     decoder = _DECODERS.get(topic)
     if decoder is None:
         raise EventDecodeError(f"unknown topic {topic!r}; expected one of {sorted(_DECODERS)}")
     try:
-        return decoder.decode(value)
+        return cast(EventRecord | OfferRecord, decoder.decode(value))
     except msgspec.ValidationError as exc:
         raise EventDecodeError(f"invalid {topic} record: {exc}") from None
     except msgspec.DecodeError as exc:

@@ -136,3 +136,25 @@ TOPIC_SCHEMAS: Final[dict[str, type[EventRecord]]] = {
     "status_change_events": StatusChangeEvent,
 }
 SCHEMA_TOPICS: Final = {schema: topic for topic, schema in TOPIC_SCHEMAS.items()}
+
+
+class OfferRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """`offers`: Backbeat's own topic, one record per offer the sessions dataflow decided
+    (holdout ones too), so the loader lands the history in raw. snake_case JSON; `ts` is
+    the event time of the page view that triggered it, `expires_at` epoch ms, `payload` the
+    offer's details as a JSON object in a string."""
+
+    ts: int
+    offer_id: str
+    user_id: int
+    rule_id: str
+    offer_type: str
+    reason: str
+    priority: int
+    expires_at: int
+    holdout: bool
+    payload: str
+
+
+#: Every topic the loader lands in raw, with its record type.
+LOADED_SCHEMAS: Final[dict[str, type[msgspec.Struct]]] = {**TOPIC_SCHEMAS, "offers": OfferRecord}

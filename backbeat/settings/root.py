@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from backbeat.settings.api import ApiSettings
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
@@ -23,3 +24,4 @@ class Settings(BaseModel):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     loader: LoaderSettings = Field(default_factory=LoaderSettings)
     sessions: SessionsSettings = Field(default_factory=SessionsSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)

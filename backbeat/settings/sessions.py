@@ -8,7 +8,8 @@ from pydantic import Field
 
 from backbeat.settings.base import SettingsGroup, settings_config
 
-_SHIPPED_RULES = Path(__file__).resolve().parents[2] / "offers" / "rules.yaml"
+#: The rules Backbeat ships (beside the offers package, in a checkout and in the wheel).
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "offers" / "rules.yaml"
 
 
 class SessionsSettings(SettingsGroup):
@@ -29,10 +30,10 @@ class SessionsSettings(SettingsGroup):
         description="Events up to this much older than a user's newest event still update "
         "their sessions; older ones are counted and logged as too late, never applied.",
     )
-    rules_file: Path = Field(
-        default=_SHIPPED_RULES,
-        description="The offer rules (YAML). Re-read when it changes; a bad file is "
-        "reported and the rules in force stay.",
+    rules_file: Path | None = Field(
+        default=None,
+        description="The offer rules (YAML); unset: the shipped `offers/rules.yaml`. Re-read "
+        "when it changes; a bad file is reported and the rules in force stay.",
     )
     holdout_share: float = Field(
         default=0.1,
@@ -77,3 +78,8 @@ class SessionsSettings(SettingsGroup):
     metrics_port: int = Field(
         default=9474, ge=0, le=65535, description="Prometheus /metrics port on 127.0.0.1 (0: off)."
     )
+
+    @property
+    def rules_path(self) -> Path:
+        """The rules file in force: the configured one, or the shipped rules."""
+        return self.rules_file or SHIPPED_RULES

@@ -1,7 +1,8 @@
 """The raw layer's tables, derived from the event records (one definition of each field).
 
-One table per topic: every eventsim field under its Kafka-fork name, typed (`ts` and
-`registration` as TIMESTAMP), then the Kafka coordinates and load metadata:
+One table per loaded topic (the four eventsim topics and `offers`): every field under its
+JSON name, typed (`ts`, `registration` and `expires_at` as TIMESTAMP), then the Kafka
+coordinates and load metadata:
 
 | column | meaning |
 |---|---|
@@ -20,11 +21,11 @@ from typing import Final, get_args
 
 import msgspec
 
-from backbeat.events.schemas import TOPIC_SCHEMAS
-from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.events.schemas import LOADED_SCHEMAS
+from backbeat.kafka.topics import LOADED_TOPICS
 
 #: Fields stored as TIMESTAMP although the JSON carries epoch milliseconds.
-TIMESTAMP_FIELDS: Final = frozenset({"ts", "registration"})
+TIMESTAMP_FIELDS: Final = frozenset({"ts", "registration", "expires_at"})
 METADATA_COLUMNS: Final = (
     ("_topic", "STRING"),
     ("_partition", "INT64"),
@@ -33,8 +34,8 @@ METADATA_COLUMNS: Final = (
     ("_ingested_at", "TIMESTAMP"),
 )
 DEAD_LETTER_TABLE: Final = "dead_letter"
-#: Every table of the raw layer: one per event topic, then the dead letters.
-RAW_TABLES: Final = (*EVENT_TOPICS, DEAD_LETTER_TABLE)
+#: Every table of the raw layer: one per loaded topic, then the dead letters.
+RAW_TABLES: Final = (*LOADED_TOPICS, DEAD_LETTER_TABLE)
 DEAD_LETTER_COLUMNS: Final = (
     ("source_topic", "STRING"),
     ("source_partition", "INT64"),
@@ -62,7 +63,7 @@ class EventColumn:
 def event_columns(topic: str) -> list[EventColumn]:
     """The event fields of `topic`, in eventsim's order, with warehouse types."""
     columns = []
-    for field in msgspec.structs.fields(TOPIC_SCHEMAS[topic]):
+    for field in msgspec.structs.fields(LOADED_SCHEMAS[topic]):
         python_type = next(t for t in get_args(field.type) or (field.type,) if t in _PYTHON_TYPES)
         kind = "TIMESTAMP" if field.encode_name in TIMESTAMP_FIELDS else _PYTHON_TYPES[python_type]
         columns.append(EventColumn(field.encode_name, kind))

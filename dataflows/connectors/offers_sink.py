@@ -11,10 +11,28 @@ import msgspec
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from backbeat.emit.sinks import KafkaSink
+from backbeat.events.schemas import OfferRecord
 from backbeat.settings.kafka import KafkaSettings
 from offers.engine import Decision
 
 OFFERS_TOPIC = "offers"
+
+
+def encode_offer(decision: Decision) -> bytes:
+    """The `offers` record of a decision (the loader validates it like the event topics)."""
+    record = OfferRecord(
+        ts=decision.decided_at_ms,
+        offer_id=decision.offer_id,
+        user_id=decision.user_id,
+        rule_id=decision.rule_id,
+        offer_type=decision.offer_type,
+        reason=decision.reason,
+        priority=decision.priority,
+        expires_at=decision.expires_at_ms,
+        holdout=decision.holdout,
+        payload=msgspec.json.encode(decision.payload).decode(),
+    )
+    return msgspec.json.encode(record) + b"\n"
 
 
 class _OffersPartition(StatelessSinkPartition[Decision]):
@@ -23,11 +41,7 @@ class _OffersPartition(StatelessSinkPartition[Decision]):
 
     def write_batch(self, items: list[Decision]) -> None:
         for decision in items:
-            self._sink.write(
-                OFFERS_TOPIC,
-                str(decision.user_id).encode(),
-                msgspec.json.encode(decision.as_dict()) + b"\n",
-            )
+            self._sink.write(OFFERS_TOPIC, str(decision.user_id).encode(), encode_offer(decision))
         self._sink.flush()  # raises if any offer was not delivered
 
     def close(self) -> None:

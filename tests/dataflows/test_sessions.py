@@ -10,47 +10,27 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-import pytest
 from confluent_kafka import Consumer
 
 from backbeat import stack
 from backbeat.emit.sinks import KafkaSink
 from backbeat.events import encode
 from backbeat.events.schemas import PageViewEvent
-from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.settings import Settings, get_settings
 from backbeat.stack.private import settings_environment
 from backbeat.stack.redis import redis_client
+from backbeat.warehouse import open_warehouse
 from dataflows.launch import init_recovery, sessions_command
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
 
 MINUTE = 60_000
 T = TypeVar("T")
-
-
-@pytest.fixture
-def realtime(fresh_kafka: Settings) -> Iterator[Settings]:
-    """A private Kafka and Redis; sessions recover from their own directory."""
-    settings = with_overrides(
-        fresh_kafka,
-        sessions={
-            "recovery_dir": fresh_kafka.loader.recovery_dir.parent / "sessions",
-            "metrics_port": 0,
-            "snapshot_seconds": 1,
-            "holdout_share": 0.0,
-            "holdout_tags": ["holdout"],
-        },
-    )
-    stack.up(settings, ["redis"])
-    try:
-        yield settings
-    finally:
-        stack.down(settings, ["redis"])
 
 
 def click(user: int, ts: int, page: str, level: str = "free", tag: str | None = None) -> bytes:
@@ -182,10 +162,31 @@ def test_offers_holdout_and_late_events(realtime: Settings) -> None:
     assert [o["offer_id"] for o in report["offers"]] == [offer["offer_id"]]
     assert report["session"]["upgrade_views"] == 3
 
+    # The loader lands the offers topic in raw: the history outlives Redis.
+    loaded = subprocess.run(
+        [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2"],
+        env={**os.environ, **settings_environment(realtime)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    rows = (
+        open_warehouse(realtime)
+        .query("SELECT user_id, offer_type, holdout, reason FROM raw.offers ORDER BY user_id")
+        .rows
+    )
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (10, "premium_trial", False),
+        (20, "premium_trial", True),
+    ]
+    assert rows[0][3] == offer["reason"]
+    assert open_warehouse(realtime).raw_counts()["dead_letter"] == 0
+
 
 def test_a_bad_rules_file_stops_the_start_with_the_reason(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
-    shipped = get_settings().sessions.rules_file.read_text()
+    shipped = get_settings().sessions.rules_path.read_text()
     rules.write_text(shipped.replace("when: {level: free, adverts", "when: {levle: free, adverts"))
     result = subprocess.run(
         [sys.executable, "-m", "backbeat", "sessions"],

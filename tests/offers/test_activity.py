@@ -29,7 +29,7 @@ CONFIG = ActivityConfig(
 
 
 def engine(share: float = 0.0) -> OfferEngine:
-    return OfferEngine(load_rules(get_settings().sessions.rules_file), holdout_share=share)
+    return OfferEngine(load_rules(get_settings().sessions.rules_path), holdout_share=share)
 
 
 def run(views: list[PageView], offers: OfferEngine) -> list[object]:

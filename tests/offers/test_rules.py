@@ -38,7 +38,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_shipped_rules_load() -> None:
-    rules = load_rules(get_settings().sessions.rules_file)
+    rules = load_rules(get_settings().sessions.rules_path)
     assert {r.offer for r in rules.rules} >= {
         "premium_trial",
         "retention_discount",

@@ -24,6 +24,7 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
         "page_view_events",
         "auth_events",
         "status_change_events",
+        "offers",
         "dead_letter",
     }
     table = table_definition("p", "raw", specs["listen_events"])
@@ -31,6 +32,7 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
     assert table.clustering_fields == ["userId", "sessionId"]
     assert [(f.name, f.field_type) for f in table.schema] == raw_columns("listen_events")
     assert table_definition("p", "raw", specs["dead_letter"]).clustering_fields == ["source_topic"]
+    assert table_definition("p", "raw", specs["offers"]).clustering_fields == ["user_id"]
 
 
 def test_a_missing_project_is_a_clear_error() -> None:
@@ -48,7 +50,7 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
     ).warehouse
     first = init_bigquery(settings)
     assert sorted(first.created_datasets) == ["marts_init", "raw_init", "vault_init"]
-    assert len(first.created_tables) == 5
+    assert len(first.created_tables) == 6  # four event topics, offers, dead_letter
     again = init_bigquery(settings)
     assert again.created_datasets == [] and again.created_tables == []
     client = bigquery_client(settings)

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse.bigquery.client import BigQueryConfigError
 from backbeat.warehouse.bigquery.proto_rows import dead_row_bytes, event_row_bytes, table_proto
@@ -17,8 +18,10 @@ from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.bigquery.warehouse import BigQueryWarehouse, qualify_datasets
 from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.queries import QueryError
-from backbeat.warehouse.raw_schema import EVENT_TOPICS, raw_columns
+from backbeat.warehouse.raw_schema import raw_columns
 from backbeat.warehouse.rows import DeadRow, RawRow
+from dataflows.connectors.offers_sink import encode_offer
+from offers.engine import Decision
 from tests.conftest import BigQueryEmulator
 
 KAFKA_MS = 1_703_500_000_000
@@ -51,6 +54,30 @@ def test_every_real_record_becomes_a_row_with_the_same_values(
                 assert not message.HasField(absent), absent  # NULL, not 0 or ""
         assert (message._offset, message._kafka_ts) == (row.offset, row.kafka_ts_ms * 1000)
         assert message.event_date == row.event_ms // 86_400_000
+
+
+def test_an_offer_record_becomes_a_row_with_its_times_as_timestamps() -> None:
+    decision = Decision(
+        offer_id="abc",
+        user_id=7,
+        rule_id="trial",
+        offer_type="premium_trial",
+        payload={"trial_days": 30},
+        reason="Opened Upgrade 2 times",
+        priority=90,
+        decided_at_ms=KAFKA_MS - 1_000,
+        expires_at_ms=KAFKA_MS + 7_200_000,
+        holdout=True,
+    )
+    row = RawRow("offers", 0, 3, KAFKA_MS, decision.decided_at_ms, encode_offer(decision))
+    message = table_proto("offers").message_class()
+    message.ParseFromString(event_row_bytes(row, ingested_ms=KAFKA_MS + 5))
+    assert (message.ts, message.expires_at) == (
+        decision.decided_at_ms * 1000,
+        decision.expires_at_ms * 1000,
+    )
+    assert (message.offer_id, message.user_id, message.holdout) == ("abc", 7, True)
+    assert msgspec.json.decode(message.payload) == {"trial_days": 30}
 
 
 def test_chunks_keep_order_and_stay_under_the_limit() -> None:

@@ -22,7 +22,7 @@ from typing import Final
 from google.api_core import exceptions as google_errors
 from google.cloud.bigquery_storage_v1 import types
 
-from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.kafka.topics import LOADED_TOPICS
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_client, write_client
 from backbeat.warehouse.bigquery.proto_rows import dead_row_bytes, event_row_bytes, table_proto
@@ -46,7 +46,7 @@ def high_water_mark_sql(project: str, dataset: str) -> str:
     parts = [
         f"SELECT '{topic}' AS tbl, _topic AS topic, _partition AS part, MAX(_offset) AS mark "
         f"FROM `{project}.{dataset}.{topic}` GROUP BY 2, 3"
-        for topic in EVENT_TOPICS
+        for topic in LOADED_TOPICS
     ]
     parts.append(
         f"SELECT '{DEAD_LETTER_TABLE}', source_topic, source_partition, MAX(source_offset) "

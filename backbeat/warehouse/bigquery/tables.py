@@ -41,6 +41,14 @@ def raw_table_specs() -> list[TableSpec]:
     ]
     specs.append(
         TableSpec(
+            "offers",
+            raw_columns("offers"),
+            ["user_id"],
+            "Offers decided by the sessions dataflow (holdout too): one row per Kafka record.",
+        )
+    )
+    specs.append(
+        TableSpec(
             DEAD_LETTER_TABLE,
             table_columns(DEAD_LETTER_TABLE),
             ["source_topic"],

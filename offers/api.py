@@ -1,0 +1,242 @@
+"""The offer lookup API: what should this user see now?
+
+    backbeat api                 # uvicorn, settings from BACKBEAT_API_* and BACKBEAT_REDIS_*
+    GET  /v1/users/{user_id}/offers           active offers, best first, with reason and expiry
+    GET  /v1/users/{user_id}/recommendations  ?k=1..100
+    GET  /v1/users/{user_id}/session          live session features
+    POST /v1/offers/{offer_id}/events         impression | click | accept | dismiss
+    GET  /healthz                             Redis answers?   GET /metrics  Prometheus
+
+Every /v1 call needs an `X-API-Key` (401 otherwise). Redis is given
+`BACKBEAT_API_REDIS_TIMEOUT_MS` per call; past it, or when it is down, the answer is 503 —
+never a hang. Errors are JSON `{"detail": ...}` without stack traces. Offer events go to the
+`offer_events` topic (confirmed by Kafka before the 202), from where the loader lands them in
+raw for the offer performance mart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import msgspec
+import redis
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel, Field
+
+from backbeat import __version__
+from backbeat.emit.sinks import KafkaDeliveryError, KafkaSink
+from backbeat.settings import Settings, get_settings
+from offers.api_keys import ApiKeys
+from offers.keys import RedisKeys
+from offers.store import RedisOfferStore
+
+log = logging.getLogger("backbeat.api")
+OFFER_EVENTS_TOPIC = "offer_events"
+MAX_USER_ID = 2**53  # JSON-safe integers
+
+REQUESTS = Counter("backbeat_api_requests_total", "Requests answered", ["route", "status"])
+LATENCY = Histogram(
+    "backbeat_api_request_seconds",
+    "Time to answer a request",
+    ["route"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+
+UserId = Annotated[int, Path(ge=0, le=MAX_USER_ID, description="eventsim userId")]
+
+
+class Offer(BaseModel):
+    offer_id: str
+    offer_type: str = Field(description="premium_trial, retention_discount, ...")
+    rule_id: str
+    reason: str = Field(description="Why the user gets it, in words")
+    payload: dict[str, Any]
+    priority: int
+    decided_at_ms: int
+    expires_at_ms: int
+
+
+class OffersResponse(BaseModel):
+    user_id: int
+    offers: list[Offer] = Field(description="Active offers, best first")
+
+
+class Recommendation(BaseModel):
+    song_id: str
+    artist: str
+    song: str
+    score: float
+    source: Literal["neighbours", "popular"]
+
+
+class RecommendationsResponse(BaseModel):
+    user_id: int
+    recommendations: list[Recommendation]
+
+
+class SessionResponse(BaseModel):
+    user_id: int
+    features: dict[str, Any] = Field(description="Live features (offers/features.py)")
+
+
+class OfferEventIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    type: Literal["impression", "click", "accept", "dismiss"]
+    user_id: int = Field(ge=0, le=MAX_USER_ID, description="The user the offer was made to")
+
+
+class OfferEventAccepted(BaseModel):
+    offer_id: str
+    user_id: int
+    type: str
+    at_ms: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    redis: Literal["ok"]
+    version: str
+
+
+class OfferEventRecord(msgspec.Struct, kw_only=True):
+    """One record of the `offer_events` topic."""
+
+    ts: int
+    offer_id: str
+    user_id: int
+    offer_type: str
+    type: str
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    keys = ApiKeys(settings.api.keys)
+    timeout_s = settings.api.redis_timeout_ms / 1000
+    password = settings.redis.password.get_secret_value() if settings.redis.password else None
+    client = redis.Redis.from_url(
+        str(settings.redis.url),
+        password=password,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry_on_timeout=False,
+    )
+    store = RedisOfferStore(client, RedisKeys(settings.redis.key_prefix))
+    producer: list[KafkaSink] = []  # made on first use: lookups never need Kafka
+
+    app = FastAPI(
+        title="Backbeat offer lookup API",
+        version=__version__,
+        description=(__doc__ or "").split("\n\n")[0],
+    )
+
+    def api_key(
+        presented: Annotated[str | None, Depends(APIKeyHeader(name="X-API-Key", auto_error=False))],
+    ) -> None:
+        if not keys.allows(presented):
+            raise HTTPException(401, "a valid X-API-Key header is required")
+
+    secured = [Depends(api_key)]
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        began = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        LATENCY.labels(name).observe(time.perf_counter() - began)
+        REQUESTS.labels(name, str(response.status_code)).inc()
+        return response
+
+    @app.exception_handler(redis.RedisError)
+    async def redis_unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
+        log.warning("Redis error on %s: %s", request.url.path, exc)
+        return JSONResponse({"detail": "the offer store (Redis) is unavailable"}, 503)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse({"detail": "internal error"}, 500)
+
+    @app.get("/v1/users/{user_id}/offers", dependencies=secured)
+    def user_offers(user_id: UserId) -> OffersResponse:
+        return OffersResponse(
+            user_id=user_id, offers=[Offer.model_validate(o) for o in store.offers(user_id)]
+        )
+
+    @app.get("/v1/users/{user_id}/recommendations", dependencies=secured)
+    def user_recommendations(
+        user_id: UserId,
+        k: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
+    ) -> RecommendationsResponse:
+        found = [Recommendation.model_validate(r) for r in store.recommendations(user_id, k)]
+        return RecommendationsResponse(user_id=user_id, recommendations=found)
+
+    @app.get(
+        "/v1/users/{user_id}/session",
+        dependencies=secured,
+        responses={404: {"description": "No live session for this user"}},
+    )
+    def user_session(user_id: UserId) -> SessionResponse:
+        features = store.session(user_id)
+        if features is None:
+            raise HTTPException(404, f"user {user_id} has no live session")
+        return SessionResponse(user_id=user_id, features=features)
+
+    @app.post(
+        "/v1/offers/{offer_id}/events",
+        dependencies=secured,
+        status_code=202,
+        responses={
+            404: {"description": "No such offer for this user"},
+            503: {"description": "Kafka or Redis unavailable; send again"},
+        },
+    )
+    def offer_event(
+        offer_id: Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="From /offers")],
+        event: OfferEventIn,
+    ) -> OfferEventAccepted:
+        offer = store.offer(event.user_id, offer_id)
+        if offer is None:
+            raise HTTPException(404, f"user {event.user_id} has no offer {offer_id}")
+        at_ms = int(time.time() * 1000)
+        record = OfferEventRecord(
+            ts=at_ms,
+            offer_id=offer_id,
+            user_id=event.user_id,
+            offer_type=offer["offer_type"],
+            type=event.type,
+        )
+        if not producer:
+            producer.append(KafkaSink(settings.kafka, linger_ms=0))
+        try:
+            producer[0].write(
+                OFFER_EVENTS_TOPIC, str(event.user_id).encode(), msgspec.json.encode(record) + b"\n"
+            )
+            producer[0].flush(timeout_s=5)
+        except KafkaDeliveryError as exc:
+            producer.clear()
+            log.warning("offer event not delivered: %s", exc)
+            raise HTTPException(
+                503, "the event could not be recorded (Kafka); send again"
+            ) from None
+        return OfferEventAccepted(
+            offer_id=offer_id, user_id=event.user_id, type=event.type, at_ms=at_ms
+        )
+
+    @app.get("/healthz", responses={503: {"description": "Redis does not answer"}})
+    def healthz() -> Health:
+        client.ping()
+        return Health(status="ok", redis="ok", version=__version__)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
