@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -31,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from backbeat import __version__
 from backbeat.emit.sinks import KafkaDeliveryError, KafkaSink
+from backbeat.events.schemas import OfferEventRecord
 from backbeat.settings import Settings, get_settings
 from offers.api_keys import ApiKeys
 from offers.keys import RedisKeys
@@ -105,16 +107,6 @@ class Health(BaseModel):
     version: str
 
 
-class OfferEventRecord(msgspec.Struct, kw_only=True):
-    """One record of the `offer_events` topic."""
-
-    ts: int
-    offer_id: str
-    user_id: int
-    offer_type: str
-    type: str
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = ApiKeys(settings.api.keys)
@@ -130,10 +122,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = RedisOfferStore(client, RedisKeys(settings.redis.key_prefix))
     producer: list[KafkaSink] = []  # made on first use: lookups never need Kafka
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        client.close()
+        if producer:  # let in-flight events go, briefly; the producer is dropped either way
+            try:
+                producer[0].close(timeout_s=5)
+            except KafkaDeliveryError as exc:
+                log.warning("offer events not delivered at shutdown: %s", exc)
+            producer.clear()
+
     app = FastAPI(
         title="Backbeat offer lookup API",
         version=__version__,
         description=(__doc__ or "").split("\n\n")[0],
+        lifespan=lifespan,
     )
 
     def api_key(

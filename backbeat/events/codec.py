@@ -11,7 +11,13 @@ from typing import Final, cast
 
 import msgspec
 
-from backbeat.events.schemas import LOADED_SCHEMAS, SCHEMA_TOPICS, EventRecord, OfferRecord
+from backbeat.events.schemas import (
+    LOADED_SCHEMAS,
+    SCHEMA_TOPICS,
+    EventRecord,
+    OfferEventRecord,
+    OfferRecord,
+)
 
 _ENCODER: Final = msgspec.json.Encoder()
 _DECODERS: Final = {topic: msgspec.json.Decoder(schema) for topic, schema in LOADED_SCHEMAS.items()}
@@ -30,13 +36,13 @@ def topic_of(event: EventRecord) -> str:
     return SCHEMA_TOPICS[type(event)]
 
 
-def decode(topic: str, value: bytes) -> EventRecord | OfferRecord:
+def decode(topic: str, value: bytes) -> EventRecord | OfferRecord | OfferEventRecord:
     """The record of `topic` in `value` (a trailing newline is allowed)."""
     decoder = _DECODERS.get(topic)
     if decoder is None:
         raise EventDecodeError(f"unknown topic {topic!r}; expected one of {sorted(_DECODERS)}")
     try:
-        return cast(EventRecord | OfferRecord, decoder.decode(value))
+        return cast(EventRecord | OfferRecord | OfferEventRecord, decoder.decode(value))
     except msgspec.ValidationError as exc:
         raise EventDecodeError(f"invalid {topic} record: {exc}") from None
     except msgspec.DecodeError as exc:

@@ -156,5 +156,20 @@ class OfferRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=F
     payload: str
 
 
+class OfferEventRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """`offer_events`: what the app reported through the API about an offer (impression,
+    click, accept, dismiss); `ts` is when the API received it."""
+
+    ts: int
+    offer_id: str
+    user_id: int
+    offer_type: str
+    type: str
+
+
 #: Every topic the loader lands in raw, with its record type.
-LOADED_SCHEMAS: Final[dict[str, type[msgspec.Struct]]] = {**TOPIC_SCHEMAS, "offers": OfferRecord}
+LOADED_SCHEMAS: Final[dict[str, type[msgspec.Struct]]] = {
+    **TOPIC_SCHEMAS,
+    "offers": OfferRecord,
+    "offer_events": OfferEventRecord,
+}

@@ -9,5 +9,5 @@ EVENT_TOPICS: Final = ("listen_events", "page_view_events", "auth_events", "stat
 #: Topics Backbeat adds: decided offers, feedback from the API, and rejected records.
 PLATFORM_TOPICS: Final = ("offers", "offer_events", "dead_letter")
 ALL_TOPICS: Final = EVENT_TOPICS + PLATFORM_TOPICS
-#: What the loader lands in raw: the events, and the offers decided (their history).
-LOADED_TOPICS: Final = (*EVENT_TOPICS, "offers")
+#: What the loader lands in raw: the events, the offers decided and what users did with them.
+LOADED_TOPICS: Final = (*EVENT_TOPICS, "offers", "offer_events")

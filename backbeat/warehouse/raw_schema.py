@@ -1,8 +1,8 @@
 """The raw layer's tables, derived from the event records (one definition of each field).
 
-One table per loaded topic (the four eventsim topics and `offers`): every field under its
-JSON name, typed (`ts`, `registration` and `expires_at` as TIMESTAMP), then the Kafka
-coordinates and load metadata:
+One table per loaded topic (the four eventsim topics, `offers` and `offer_events`): every
+field under its JSON name, typed (`ts`, `registration` and `expires_at` as TIMESTAMP), then
+the Kafka coordinates and load metadata:
 
 | column | meaning |
 |---|---|

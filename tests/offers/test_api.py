@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +22,9 @@ from fastapi.testclient import TestClient
 from schemathesis.checks import not_a_server_error
 
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.stack.private import free_port
+from backbeat.stack.private import free_port, settings_environment
 from backbeat.stack.redis import redis_client
+from backbeat.warehouse import open_warehouse
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
 from offers.api import create_app
 from offers.engine import Decision
@@ -168,6 +172,16 @@ def test_offer_events_are_recorded_on_the_topic(api: Any) -> None:
         "accept",
         "retention",
     )
+    loaded = subprocess.run(
+        [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2"],
+        env={**os.environ, **settings_environment(settings)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    rows = open_warehouse(settings).query("SELECT offer_id, type FROM raw.offer_events").rows
+    assert rows == [(offer_id, "accept")]
 
 
 def test_health_and_metrics(api: Any) -> None:

@@ -25,6 +25,7 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
         "auth_events",
         "status_change_events",
         "offers",
+        "offer_events",
         "dead_letter",
     }
     table = table_definition("p", "raw", specs["listen_events"])
@@ -50,7 +51,7 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
     ).warehouse
     first = init_bigquery(settings)
     assert sorted(first.created_datasets) == ["marts_init", "raw_init", "vault_init"]
-    assert len(first.created_tables) == 6  # four event topics, offers, dead_letter
+    assert len(first.created_tables) == 7  # four event topics, offers, offer_events, dead_letter
     again = init_bigquery(settings)
     assert again.created_datasets == [] and again.created_tables == []
     client = bigquery_client(settings)

@@ -49,6 +49,14 @@ def raw_table_specs() -> list[TableSpec]:
     )
     specs.append(
         TableSpec(
+            "offer_events",
+            raw_columns("offer_events"),
+            ["offer_id"],
+            "Impressions, clicks, accepts and dismissals reported through the offer API.",
+        )
+    )
+    specs.append(
+        TableSpec(
             DEAD_LETTER_TABLE,
             table_columns(DEAD_LETTER_TABLE),
             ["source_topic"],

@@ -1,0 +1,219 @@
+"""The offer lookup API on loopback: latency at a fixed rate and the most it serves.
+
+A private Redis is seeded with N users (live session, two offers, recent plays, co-plays);
+`backbeat api` (uvicorn, 1 worker by default) serves it. The load generator here is
+open-loop: request i is due at start + i / rate and its latency runs from that due time
+(so a stall is not hidden by sending later: no coordinated omission). Then a closed loop
+of C concurrent clients measures the maximum rate. The floor is Redis itself: the same
+HVALS the offers lookup makes, timed with redis-py in this process, in the same run.
+
+    uv run python bench/api_latency.py [--users 10000] [--rate 1000] [--seconds 10] [--clients 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from _results import write_results
+
+from backbeat import stack
+from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.stack.private import free_port, private_stack_settings, settings_environment
+from backbeat.stack.redis import redis_client
+from offers.activity import OfferDecided, SessionUpdated, SongPlayed
+from offers.engine import Decision, offer_id
+from offers.features import SessionFeatures
+from offers.keys import RedisKeys
+from offers.store import RedisOfferStore
+
+KEY = "bench-key"
+PATH = "/v1/users/{}/offers"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(latencies_s: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in latencies_s]
+    return {
+        "p50_ms": round(percentile(ms, 0.50), 3),
+        "p99_ms": round(percentile(ms, 0.99), 3),
+        "max_ms": round(max(ms), 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+    }
+
+
+def seed(settings: Settings, users: int) -> None:
+    store = RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+    now = int(time.time() * 1000)
+    features = SessionFeatures(now - 600_000, now, "free", events=12, upgrade_views=2).values(5)
+    batch: list[object] = []
+    for user in range(users):
+        batch.append(SessionUpdated(user, features))
+        for rule, priority in (("premium_trial_upgrade_intent", 90), ("artist_spotlight", 20)):
+            batch.append(
+                OfferDecided(
+                    Decision(
+                        offer_id(user, rule, now),
+                        user,
+                        rule,
+                        rule.split("_")[0],
+                        {"trial_days": 30},
+                        "Opened Upgrade 2 times this session without upgrading",
+                        priority,
+                        now,
+                        now + 3_600_000,
+                        False,
+                    )
+                )
+            )
+        batch.append(SongPlayed(user, f"s{user % 500}", "Artist", "Song", 1.0, (f"s{user % 7}",)))
+        if len(batch) >= 5_000:
+            store.apply(batch)  # type: ignore[arg-type]
+            batch.clear()
+    store.apply(batch)  # type: ignore[arg-type]
+
+
+def redis_floor(settings: Settings, users: int, samples: int = 5_000) -> dict[str, float]:
+    client = redis_client(settings.redis)
+    keys = RedisKeys(settings.redis.key_prefix)
+    latencies = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        client.hvals(keys.offers(random.randrange(users)))
+        latencies.append(time.perf_counter() - began)
+    return summary(latencies)
+
+
+async def open_loop(base: str, users: int, rate: float, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"X-API-Key": KEY}, limits=limits
+    ) as client:
+
+        async def one(due: float) -> None:
+            nonlocal errors
+            response = await client.get(PATH.format(random.randrange(users)))
+            if response.status_code != 200:
+                errors += 1
+            latencies.append(time.perf_counter() - due)
+
+        start = time.perf_counter() + 0.1
+        tasks = []
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+    return {**summary(latencies), "requests": len(latencies), "errors": errors}
+
+
+async def closed_loop(base: str, users: int, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"X-API-Key": KEY}, limits=limits
+    ) as client:
+        stop_at = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop_at:
+                began = time.perf_counter()
+                response = await client.get(PATH.format(random.randrange(users)))
+                if response.status_code != 200:
+                    errors += 1
+                latencies.append(time.perf_counter() - began)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return {
+        **summary(latencies),
+        "requests_per_s": round(len(latencies) / elapsed),
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=1_000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+
+    state = Path(tempfile.mkdtemp(prefix="bb-api-bench-"))
+    port = free_port()
+    settings = with_overrides(
+        private_stack_settings(get_settings(), state), api={"keys": [KEY], "port": port}
+    )
+    stack.up(settings, ["redis"])
+    server = None
+    try:
+        seed(settings, args.users)
+        floor = redis_floor(settings, args.users)
+        print(f"Redis HVALS floor: p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
+        env = {**os.environ, **settings_environment(settings), "BACKBEAT_API_KEYS": f'["{KEY}"]'}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "backbeat", "api", "--port", str(port), "-w", str(args.workers)],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the API did not start")
+            time.sleep(0.2)
+        asyncio.run(open_loop(base, args.users, args.rate, 2))  # warm-up
+        fixed = asyncio.run(open_loop(base, args.users, args.rate, args.seconds))
+        print(
+            f"{args.rate:,.0f} req/s for {args.seconds:.0f} s: p50 {fixed['p50_ms']} ms, "
+            f"p99 {fixed['p99_ms']} ms, max {fixed['max_ms']} ms, errors {fixed['errors']} "
+            f"(p99 / Redis p99 = {fixed['p99_ms'] / floor['p99_ms']:.1f}x)"
+        )
+        most = asyncio.run(closed_loop(base, args.users, args.clients, args.seconds))
+        print(
+            f"max with {args.clients} clients: {most['requests_per_s']:,} req/s, "
+            f"p50 {most['p50_ms']} ms, p99 {most['p99_ms']} ms, errors {most['errors']}"
+        )
+        figures = {
+            "users": args.users,
+            "api_workers": args.workers,
+            "redis_hvals_floor": floor,
+            f"fixed_rate_{int(args.rate)}": fixed,
+            "closed_loop": {"clients": args.clients, **most},
+        }
+        print(f"results: {write_results('api_latency', figures)}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        stack.down(settings, ["redis"])
+
+
+if __name__ == "__main__":
+    main()
