@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 from _results import write_results
 
@@ -100,16 +101,15 @@ def redis_floor(settings: Settings, users: int, samples: int = 5_000) -> dict[st
 async def open_loop(base: str, users: int, rate: float, seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"X-API-Key": KEY}, limits=limits
-    ) as client:
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(base, headers={"X-API-Key": KEY}, connector=connector) as http:
 
         async def one(due: float) -> None:
             nonlocal errors
-            response = await client.get(PATH.format(random.randrange(users)))
-            if response.status_code != 200:
-                errors += 1
+            async with http.get(PATH.format(random.randrange(users))) as response:
+                await response.read()
+                if response.status != 200:
+                    errors += 1
             latencies.append(time.perf_counter() - due)
 
         start = time.perf_counter() + 0.1
@@ -127,19 +127,18 @@ async def open_loop(base: str, users: int, rate: float, seconds: float) -> dict[
 async def closed_loop(base: str, users: int, clients: int, seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"X-API-Key": KEY}, limits=limits
-    ) as client:
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(base, headers={"X-API-Key": KEY}, connector=connector) as http:
         stop_at = time.perf_counter() + seconds
 
         async def worker() -> None:
             nonlocal errors
             while time.perf_counter() < stop_at:
                 began = time.perf_counter()
-                response = await client.get(PATH.format(random.randrange(users)))
-                if response.status_code != 200:
-                    errors += 1
+                async with http.get(PATH.format(random.randrange(users))) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
                 latencies.append(time.perf_counter() - began)
 
         began = time.perf_counter()

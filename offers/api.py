@@ -16,19 +16,22 @@ raw for the offer performance mart.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import msgspec
 import redis
+import redis.asyncio
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbeat import __version__
 from backbeat.emit.sinks import KafkaDeliveryError, KafkaSink
@@ -36,7 +39,7 @@ from backbeat.events.schemas import OfferEventRecord
 from backbeat.settings import Settings, get_settings
 from offers.api_keys import ApiKeys
 from offers.keys import RedisKeys
-from offers.store import RedisOfferStore
+from offers.store import AsyncOfferReader
 
 log = logging.getLogger("backbeat.api")
 OFFER_EVENTS_TOPIC = "offer_events"
@@ -107,25 +110,53 @@ class Health(BaseModel):
     version: str
 
 
+class RequestMetrics:
+    """Counts and times every request by route template and status. Plain ASGI: Starlette's
+    `@app.middleware` wrapper costs more per request than a whole offers lookup."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(route).observe(time.perf_counter() - began)
+            REQUESTS.labels(route, str(status)).inc()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = ApiKeys(settings.api.keys)
     timeout_s = settings.api.redis_timeout_ms / 1000
     password = settings.redis.password.get_secret_value() if settings.redis.password else None
-    client = redis.Redis.from_url(
+    client = redis.asyncio.Redis.from_url(
         str(settings.redis.url),
         password=password,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
         retry_on_timeout=False,
     )
-    store = RedisOfferStore(client, RedisKeys(settings.redis.key_prefix))
+    store = AsyncOfferReader(client, RedisKeys(settings.redis.key_prefix))
     producer: list[KafkaSink] = []  # made on first use: lookups never need Kafka
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        client.close()
+        await client.aclose()
         if producer:  # let in-flight events go, briefly; the producer is dropped either way
             try:
                 producer[0].close(timeout_s=5)
@@ -140,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    def api_key(
+    async def api_key(
         presented: Annotated[str | None, Depends(APIKeyHeader(name="X-API-Key", auto_error=False))],
     ) -> None:
         if not keys.allows(presented):
@@ -148,15 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     secured = [Depends(api_key)]
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        began = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        LATENCY.labels(name).observe(time.perf_counter() - began)
-        REQUESTS.labels(name, str(response.status_code)).inc()
-        return response
+    app.add_middleware(RequestMetrics)
 
     @app.exception_handler(redis.RedisError)
     async def redis_unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
@@ -169,17 +192,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "internal error"}, 500)
 
     @app.get("/v1/users/{user_id}/offers", dependencies=secured)
-    def user_offers(user_id: UserId) -> OffersResponse:
-        return OffersResponse(
-            user_id=user_id, offers=[Offer.model_validate(o) for o in store.offers(user_id)]
-        )
+    async def user_offers(user_id: UserId) -> OffersResponse:
+        found = await store.offers(user_id)
+        return OffersResponse(user_id=user_id, offers=[Offer.model_validate(o) for o in found])
 
     @app.get("/v1/users/{user_id}/recommendations", dependencies=secured)
-    def user_recommendations(
+    async def user_recommendations(
         user_id: UserId,
         k: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
     ) -> RecommendationsResponse:
-        found = [Recommendation.model_validate(r) for r in store.recommendations(user_id, k)]
+        ranked = await store.recommendations(user_id, k)
+        found = [Recommendation.model_validate(r) for r in ranked]
         return RecommendationsResponse(user_id=user_id, recommendations=found)
 
     @app.get(
@@ -187,8 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=secured,
         responses={404: {"description": "No live session for this user"}},
     )
-    def user_session(user_id: UserId) -> SessionResponse:
-        features = store.session(user_id)
+    async def user_session(user_id: UserId) -> SessionResponse:
+        features = await store.session(user_id)
         if features is None:
             raise HTTPException(404, f"user {user_id} has no live session")
         return SessionResponse(user_id=user_id, features=features)
@@ -202,11 +225,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             503: {"description": "Kafka or Redis unavailable; send again"},
         },
     )
-    def offer_event(
+    async def offer_event(
         offer_id: Annotated[str, Path(pattern=r"^[0-9a-f]{24}$", description="From /offers")],
         event: OfferEventIn,
     ) -> OfferEventAccepted:
-        offer = store.offer(event.user_id, offer_id)
+        offer = await store.offer(event.user_id, offer_id)
         if offer is None:
             raise HTTPException(404, f"user {event.user_id} has no offer {offer_id}")
         at_ms = int(time.time() * 1000)
@@ -219,11 +242,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if not producer:
             producer.append(KafkaSink(settings.kafka, linger_ms=0))
-        try:
-            producer[0].write(
+        sink = producer[0]
+
+        def deliver() -> None:  # blocking: in a thread, so lookups keep being served
+            sink.write(
                 OFFER_EVENTS_TOPIC, str(event.user_id).encode(), msgspec.json.encode(record) + b"\n"
             )
-            producer[0].flush(timeout_s=5)
+            sink.flush(timeout_s=5)
+
+        try:
+            await asyncio.to_thread(deliver)
         except KafkaDeliveryError as exc:
             producer.clear()
             log.warning("offer event not delivered: %s", exc)
@@ -235,8 +263,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.get("/healthz", responses={503: {"description": "Redis does not answer"}})
-    def healthz() -> Health:
-        client.ping()
+    async def healthz() -> Health:
+        await client.ping()
         return Health(status="ok", redis="ok", version=__version__)
 
     @app.get("/metrics", include_in_schema=False)
