@@ -52,6 +52,14 @@ class WarehouseSettings(SettingsGroup):
         "watermark: a micro-batch is stamped before it is written, so it can become visible "
         "a few seconds after a build looked. Re-reading adds nothing; more costs time.",
     )
+    offer_conversion_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="marts.offer_performance: an offer converts if its goal follows within "
+        "this many days (an upgrade after a premium trial; no downgrade or cancellation after "
+        "a retention offer).",
+    )
     royalty_pool_per_month: float = Field(
         default=100_000.0,
         ge=0,

@@ -56,6 +56,7 @@ def open_build(settings: Settings, auth: GoogleAuth | None = None) -> WarehouseB
         default_models(),
         overlap=timedelta(minutes=warehouse.build_overlap_minutes),
         royalty_pool=warehouse.royalty_pool_per_month,
+        conversion_days=warehouse.offer_conversion_days,
     )
 
 

@@ -24,13 +24,13 @@ from typing import Any, Protocol
 
 from sqlglot import exp
 
-from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.kafka.topics import LOADED_TOPICS
 from backbeat.warehouse.models.render import parameters, render, typed
 from backbeat.warehouse.models.spec import LAYERS, Model, build_order
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RAW_UNION = " UNION ALL ".join(
-    f"SELECT _ingested_at, event_date FROM raw.{topic}" for topic in EVENT_TOPICS
+    f"SELECT _ingested_at, event_date FROM raw.{topic}" for topic in LOADED_TOPICS
 )
 #: The newest row in raw: where a build's window ends.
 RAW_HIGH_WATER_SQL = f"SELECT MAX(_ingested_at) FROM ({_RAW_UNION})"
@@ -142,12 +142,14 @@ class WarehouseBuild:
         models: dict[str, Model],
         overlap: timedelta,
         royalty_pool: float,
+        conversion_days: int = 7,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.models = models
         self.overlap = overlap
         self.royalty_pool = royalty_pool
+        self.conversion_days = conversion_days
         self._clock = clock
         #: Staging models the store keeps as tables in the current build (by build id).
         self._staged: dict[str, frozenset[str]] = {}
@@ -222,6 +224,7 @@ class WarehouseBuild:
             "first_date": window.first_date,
             "last_date": window.last_date,
             "royalty_pool": self.royalty_pool,
+            "conversion_days": self.conversion_days,
         }
         return {name: values[name] for name in parameters(select)}
 

@@ -20,6 +20,7 @@ from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.models.spec import default_models
 from tests.conftest import BigQueryEmulator
+from tests.warehouse import offer_story
 
 INGESTED_MS = 1_790_000_000_000
 
@@ -53,6 +54,7 @@ def both(
     run_replay(
         sources, DirectRawSink(RawParquetWriter(duck.warehouse.dir), ingested_ms=INGESTED_MS)
     )
+    RawParquetWriter(duck.warehouse.dir).write(offer_story.raw_rows(), ingested_ms=INGESTED_MS)
     open_build(duck).run()
 
     big = bigquery_emulator.settings(
@@ -63,6 +65,9 @@ def both(
     )
     init_bigquery(big.warehouse)
     run_replay(sources, DirectRawSink(BigQueryRawWriter(big.warehouse), ingested_ms=INGESTED_MS))
+    writer = BigQueryRawWriter(big.warehouse)
+    writer.write(offer_story.raw_rows(), ingested_ms=INGESTED_MS)
+    writer.close()
     open_build(big).run()
     return duck, big
 

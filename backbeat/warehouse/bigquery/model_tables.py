@@ -48,6 +48,8 @@ def _parameter(
         return bigquery.ScalarQueryParameter(name, "DATE", value)
     if isinstance(value, float):
         return bigquery.ScalarQueryParameter(name, "FLOAT64", value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return bigquery.ScalarQueryParameter(name, "INT64", value)
     if isinstance(value, str):
         return bigquery.ScalarQueryParameter(name, "STRING", value)
     raise TypeError(f"no BigQuery parameter type for {name}={value!r}")
