@@ -90,6 +90,12 @@ def test_lint_rejects_what_translates_differently(sql: str, problem: str) -> Non
             "unknown materialization",
         ),
         (HEADER.replace("materialized: incremental", "materialized: table"), "must say why"),
+        (
+            HEADER.replace(
+                "materialized: incremental", "materialized: incremental\nrebuild_reason: x"
+            ),
+            "only a `table` model",
+        ),
         (HEADER.replace("type: STRING", "type: TEXT"), "unknown type TEXT"),
         (HEADER.replace("key: [thing_hk]", "key: [nope]"), "`nope` is not one of its columns"),
     ],

@@ -4,13 +4,12 @@ grain: one row per minute (UTC, of loading) and event topic
 key: [minute, topic]
 materialized: partitions
 partition_by: minute_date
-rebuild_reason: >
-  A minute's percentiles need all of its rows, and micro-batches of one minute can span two
-  builds: the days of loading the build's window touched are recomputed from raw (read
-  directly: this measures the loader, not the vault).
 description: >
-  The "within a minute" promise, measured: for the rows loaded in each minute, how long after
-  their event time (eventsim ts) they were handed to the warehouse. Backfills show large lags.
+  Recomputed for the days of loading a build's window touched (a minute's percentiles need
+  all of its rows, and one minute's micro-batches can span two builds), from raw directly:
+  this measures the loader, not the vault. The "within a minute" promise, measured: for the
+  rows loaded in each minute, how long after their event time (eventsim ts) they were handed
+  to the warehouse. Backfills show large lags.
 columns:
   minute: {type: TIMESTAMP, doc: the minute the rows were loaded (_ingested_at)}
   minute_date: {type: DATE, doc: UTC date of minute}

@@ -135,6 +135,8 @@ def parse_model(path: Path, text: str) -> Model:
         raise _fail(path, "staging models, and only they, are ephemeral")
     if materialized == "table" and not header.get("rebuild_reason"):
         raise _fail(path, "a `table` model must say why it is rebuilt (`rebuild_reason`)")
+    if materialized != "table" and header.get("rebuild_reason"):
+        raise _fail(path, "only a `table` model is rebuilt whole; say how it is built instead")
     if materialized == "partitions" and not header.get("partition_by"):
         raise _fail(path, "a `partitions` model needs `partition_by` (a DATE column)")
     columns = (
