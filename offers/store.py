@@ -8,6 +8,7 @@ every decision is also on the `offers` topic, and the rest is rebuilt from the e
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,15 +52,15 @@ class RedisOfferStore:
 
     def apply(self, effects: Iterable[Effect], now_ms: int | None = None) -> None:
         """Write a batch of effects in one pipelined round trip (holdout offers excluded:
-        they exist only on the `offers` topic)."""
+        they exist only on the `offers` topic). Features are written once per user per
+        batch, the newest: each update replaces the whole session hash anyway."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         pipe = self.client.pipeline(transaction=False)
+        latest: dict[int, SessionUpdated] = {}  # a user's features: only the newest counts
+        plays: list[SongPlayed] = []
         for effect in effects:
             if isinstance(effect, SessionUpdated):
-                key = self.keys.session(effect.user_id)
-                pipe.delete(key)  # the current session replaces the previous one whole
-                pipe.hset(key, mapping={k: _encode(v) for k, v in effect.features.items()})
-                pipe.expire(key, self.user_ttl_s)
+                latest[effect.user_id] = effect
             elif isinstance(effect, OfferDecided):
                 decision = effect.decision
                 if decision.holdout:
@@ -70,30 +71,51 @@ class RedisOfferStore:
                 pipe.expire(key, max(self.user_ttl_s, until_expiry_s), gt=True)
                 pipe.expire(key, max(self.user_ttl_s, until_expiry_s), nx=True)
             elif isinstance(effect, SongPlayed):
-                self._played(pipe, effect)
+                plays.append(effect)
             elif isinstance(effect, LateEvent):
                 pipe.hincrby(self.keys.stats, "late_events", 1)
             elif isinstance(effect, SessionClosed):
                 pipe.hincrby(self.keys.stats, "sessions_closed", 1)
                 if effect.agrees_with_eventsim:
                     pipe.hincrby(self.keys.stats, "sessions_agreeing_with_eventsim", 1)
+        for user_id, update in latest.items():
+            key = self.keys.session(user_id)
+            pipe.delete(key)  # the current session replaces the previous one whole
+            pipe.hset(key, mapping={k: _encode(v) for k, v in update.features.items()})
+            pipe.expire(key, self.user_ttl_s)
+        if plays:
+            self._played(pipe, plays)
         pipe.execute()
 
-    def _played(self, pipe: Any, play: SongPlayed) -> None:
+    def _played(self, pipe: Any, plays: list[SongPlayed]) -> None:
+        """A batch's plays: weights summed per (set, member), each set trimmed and each key
+        expired once (packing commands, not Redis, is what a play costs)."""
         keys = self.keys
-        pipe.hset(keys.song(play.song_id), mapping={"artist": play.artist, "song": play.song})
-        pipe.expire(keys.song(play.song_id), SONG_TTL_S)
-        for other in play.co_played:
-            for a, b in ((play.song_id, other), (other, play.song_id)):
-                pipe.zincrby(keys.neighbours(a), play.weight, b)
-                pipe.zremrangebyrank(keys.neighbours(a), 0, -(self.neighbours_kept + 1))
-                pipe.expire(keys.neighbours(a), SONG_TTL_S)
-        pipe.zincrby(keys.popular, play.weight, play.song_id)
-        pipe.zremrangebyrank(keys.popular, 0, -(POPULAR_KEPT + 1))
-        recent = keys.recent(play.user_id)
-        pipe.lpush(recent, play.song_id)
-        pipe.ltrim(recent, 0, RECENT_PLAYS - 1)
-        pipe.expire(recent, self.user_ttl_s)
+        weights: dict[tuple[str, str], float] = defaultdict(float)
+        songs: dict[str, tuple[str, str]] = {}
+        recent: dict[int, list[str]] = defaultdict(list)
+        for play in plays:
+            songs[play.song_id] = (play.artist, play.song)
+            for other in play.co_played:
+                weights[keys.neighbours(play.song_id), other] += play.weight
+                weights[keys.neighbours(other), play.song_id] += play.weight
+            weights[keys.popular, play.song_id] += play.weight
+            recent[play.user_id].append(play.song_id)
+        for (key, member), weight in weights.items():
+            pipe.zincrby(key, weight, member)
+        for key in {key for key, _ in weights}:
+            kept = POPULAR_KEPT if key == keys.popular else self.neighbours_kept
+            pipe.zremrangebyrank(key, 0, -(kept + 1))
+            if key != keys.popular:
+                pipe.expire(key, SONG_TTL_S)
+        for song_id, (artist, song) in songs.items():
+            pipe.hset(keys.song(song_id), mapping={"artist": artist, "song": song})
+            pipe.expire(keys.song(song_id), SONG_TTL_S)
+        for user_id, song_ids in recent.items():
+            key = keys.recent(user_id)
+            pipe.lpush(key, *song_ids)  # pushed in order: the newest ends up first
+            pipe.ltrim(key, 0, RECENT_PLAYS - 1)
+            pipe.expire(key, self.user_ttl_s)
 
     # -- reading (`backbeat offers`, tests; the API reads through AsyncOfferReader) -------
 

@@ -1,0 +1,114 @@
+"""The sessions dataflow: how many page views a second it turns into sessions, features,
+offers and recommendations in Redis.
+
+Simulated page views (20,000 users) are produced into a private Kafka first; then
+`backbeat sessions` (1 worker) runs until it has drained them. Start-up (to the first
+feature written to Redis) is timed apart and left out of the rate. Every record is applied
+or counted: the run checks Redis holds a session for users seen and prints the offers decided.
+
+    uv run python bench/sessions_throughput.py [--records 500000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _results import write_results
+
+from backbeat import stack
+from backbeat.emit.sinks import KafkaSink
+from backbeat.events.codec import encode
+from backbeat.settings import get_settings, with_overrides
+from backbeat.simulator.catalogue import generated_catalogue
+from backbeat.simulator.config import load_config
+from backbeat.simulator.default_model import CONFIG_PATH
+from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.stack.private import private_stack_settings, settings_environment
+from backbeat.stack.redis import redis_client
+from offers.keys import RedisKeys
+
+DAY_MS = 86_400_000
+
+
+def page_views(count: int) -> list[tuple[bytes | None, bytes]]:
+    start_ms = int(time.time() * 1000) - 30 * DAY_MS
+    params = SimulationParams(
+        start_ms=start_ms, end_ms=start_ms + 30 * DAY_MS, n_users=20_000, seed=1
+    )
+    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
+    found = []
+    for event in simulator.events():
+        if event.topic == "page_view_events":
+            found.append((event.key, encode(event.record)))
+            if len(found) == count:
+                break
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=500_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        settings = private_stack_settings(get_settings(), tmp / "state")
+        settings = with_overrides(
+            settings,
+            sessions={"recovery_dir": tmp / "recovery", "metrics_port": 0, "snapshot_seconds": 5},
+        )
+        stack.up(settings, ["kafka", "redis"])
+        try:
+            views = page_views(args.records)
+            sink = KafkaSink(settings.kafka)
+            for key, value in views:
+                sink.write("page_view_events", key, value)
+            sink.close()
+            redis = redis_client(settings.redis)
+            keys = RedisKeys(settings.redis.key_prefix)
+            env = {**os.environ, **settings_environment(settings)}
+            idle_s = 1.0
+            began = time.monotonic()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "backbeat", "sessions", "--exit-when-idle", str(idle_s)],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+            while not redis.keys(f"{keys.prefix}user:*:session"):
+                if process.poll() is not None:
+                    raise SystemExit("the sessions dataflow stopped before writing anything")
+                time.sleep(0.05)
+            startup = time.monotonic() - began
+            process.wait(timeout=3600)
+            elapsed = time.monotonic() - began - idle_s - startup
+            if process.returncode != 0:
+                raise SystemExit(f"the sessions dataflow exited with {process.returncode}")
+            users = len(redis.keys(f"{keys.prefix}user:*:session"))
+            offered = len(redis.keys(f"{keys.prefix}user:*:offers"))
+            stats = {k.decode(): int(v) for k, v in redis.hgetall(keys.stats).items()}
+            figures = {
+                "page_views": len(views),
+                "startup_s": round(startup, 2),
+                "seconds_after_startup": round(elapsed, 2),
+                "page_views_per_s": round(len(views) / elapsed),
+                "users_with_a_session": users,
+                "users_with_offers": offered,
+                "stats": stats,
+            }
+            print(
+                f"{len(views):,} page views in {elapsed:.1f} s after a {startup:.1f} s start: "
+                f"{figures['page_views_per_s']:,} page views/s; {users:,} users with a live "
+                f"session, {offered:,} with offers; {stats}"
+            )
+            print(f"results: {write_results('sessions_throughput', figures)}")
+        finally:
+            stack.down(settings, ["kafka", "redis"])
+
+
+if __name__ == "__main__":
+    main()
