@@ -109,9 +109,10 @@ class ActivityLogic(StatefulLogic[PageView, Effect, KeyState]):
         activity.key = activity.key or value.key
         before = activity.sessionizer.newest_ms
         effects = activity.on_view(value, self.engine, self.config)
+        now_ms = _now_ms()
         if before is None or (activity.sessionizer.newest_ms or 0) > before:
-            self.state.newest_seen_ms = _now_ms()
-        watermark = self._watermark(_now_ms())
+            self.state.newest_seen_ms = now_ms
+        watermark = self._watermark(now_ms)
         if watermark is not None:
             effects += activity.close_before(watermark)
         _count(effects)
@@ -144,16 +145,9 @@ class ActivityLogic(StatefulLogic[PageView, Effect, KeyState]):
         return copy.deepcopy(self.state)
 
 
-_rules_checked = 0.0
-
-
 def _refresh_rules(rules: RuleBook, engine: OfferEngine) -> None:
-    global _rules_checked
-    now = time.monotonic()
-    if now - _rules_checked >= RULES_CHECK_S:
-        _rules_checked = now
-        if rules.refresh():
-            engine.rules = rules.rules
+    if rules.refresh():
+        engine.rules = rules.rules
 
 
 def _count(effects: list[Effect]) -> None:
@@ -181,7 +175,8 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
     sessions = settings.sessions
     stop_on_signals(STOP)
     serve_metrics(sessions.metrics_port)
-    rules = RuleBook(sessions.rules_path)  # a bad file stops the start, with the reason
+    # A bad file stops the start, with the reason; later edits are looked at every few seconds.
+    rules = RuleBook(sessions.rules_path, check_every_s=RULES_CHECK_S)
     engine = OfferEngine(rules.rules, sessions.holdout_share, tuple(sessions.holdout_tags))
     config = ActivityConfig(
         gap_ms=int(sessions.gap_minutes * 60_000),

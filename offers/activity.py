@@ -87,8 +87,7 @@ class KeyActivity:
         return cls(key, Sessionizer(config.gap_ms, config.lateness_ms))
 
     def plays_24h(self) -> int:
-        newest = self.sessionizer.newest_ms or 0
-        first_hour = (newest - DAY_MS) // HOUR_MS + 1
+        first_hour = self._first_counted_hour()
         return sum(n for hour, n in self.plays_by_hour.items() if hour >= first_hour)
 
     def on_view(self, view: PageView, engine: OfferEngine, config: ActivityConfig) -> list[Effect]:
@@ -130,15 +129,16 @@ class KeyActivity:
         return effects
 
     def _songs_before(self, view: PageView) -> list[str]:
-        for session in self.sessionizer.sessions:
-            gap = self.sessionizer.gap_ms
-            if session.started_at_ms - gap <= view.ts <= session.last_event_ms + gap:
-                return list(session.recent_songs)
-        return []
+        """The latest plays of the session `view` joins (the first, if it joins several)."""
+        touching = self.sessionizer.touching(view.ts)
+        return list(touching[0].recent_songs) if touching else []
+
+    def _first_counted_hour(self) -> int:
+        """The oldest hour still inside the 24 hours before the newest event."""
+        return ((self.sessionizer.newest_ms or 0) - DAY_MS) // HOUR_MS + 1
 
     def _forget_old_hours(self) -> None:
-        newest = self.sessionizer.newest_ms or 0
-        first_hour = (newest - DAY_MS) // HOUR_MS + 1
+        first_hour = self._first_counted_hour()
         for hour in [h for h in self.plays_by_hour if h < first_hour]:
             del self.plays_by_hour[hour]
 

@@ -36,13 +36,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backbeat import __version__
 from backbeat.emit.sinks import KafkaDeliveryError, KafkaSink
 from backbeat.events.schemas import OfferEventRecord
+from backbeat.kafka.topics import OFFER_EVENTS_TOPIC
 from backbeat.settings import Settings, get_settings
 from offers.api_keys import ApiKeys
 from offers.keys import RedisKeys
 from offers.store import AsyncOfferReader
 
 log = logging.getLogger("backbeat.api")
-OFFER_EVENTS_TOPIC = "offer_events"
 MAX_USER_ID = 2**53  # JSON-safe integers
 
 REQUESTS = Counter("backbeat_api_requests_total", "Requests answered", ["route", "status"])

@@ -25,6 +25,7 @@ import logging
 import operator
 import re
 import string
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -159,8 +160,10 @@ class RuleBook:
     file is logged and the rules in force stay.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_every_s: float = 0.0) -> None:
         self.path = path
+        self.check_every_s = check_every_s
+        self._checked = time.monotonic()
         self._stamp = self._file_stamp()
         self.rules = load_rules(path)
         self.last_error: str | None = None
@@ -170,7 +173,12 @@ class RuleBook:
         return stat.st_mtime_ns, stat.st_size
 
     def refresh(self) -> bool:
-        """Re-read the file if it changed; True when new rules came into force."""
+        """Re-read the file if it changed (looking at most every `check_every_s`); True when
+        new rules came into force."""
+        now = time.monotonic()
+        if now - self._checked < self.check_every_s:
+            return False
+        self._checked = now
         try:
             stamp = self._file_stamp()
         except OSError as exc:

@@ -36,11 +36,7 @@ class Sessionizer:
         watermark = self.watermark_ms
         if watermark is not None and view.ts < watermark:
             return None
-        touching = [
-            s
-            for s in self.sessions
-            if s.started_at_ms - self.gap_ms <= view.ts <= s.last_event_ms + self.gap_ms
-        ]
+        touching = self.touching(view.ts)
         if touching:
             session = touching[0]
             for other in touching[1:]:
@@ -53,6 +49,14 @@ class Sessionizer:
         session.apply(view)
         self.newest_ms = view.ts if self.newest_ms is None else max(self.newest_ms, view.ts)
         return session
+
+    def touching(self, ts: int) -> list[SessionFeatures]:
+        """The open sessions an event at `ts` falls in (more than one: it joins them)."""
+        return [
+            s
+            for s in self.sessions
+            if s.started_at_ms - self.gap_ms <= ts <= s.last_event_ms + self.gap_ms
+        ]
 
     def current(self) -> SessionFeatures | None:
         """The session of the newest event (the one a live user is in)."""

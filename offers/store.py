@@ -132,7 +132,7 @@ class RedisOfferStore:
     def recommendations(self, user_id: int, k: int = 10) -> list[dict[str, Any]]:
         recent = [_text(s) for s in self.client.lrange(self.keys.recent(user_id), 0, 9)]
         pipe = self.client.pipeline(transaction=False)
-        for key in neighbour_keys(self.keys, recent, k):
+        for key in neighbour_keys(self.keys, recent):
             pipe.zrevrange(key, 0, 4 * k, withscores=True)
         pipe.zrevrange(self.keys.popular, 0, 4 * k + RECENT_PLAYS, withscores=True)
         ranked = ranked_songs(recent, pipe.execute(), k)
@@ -165,7 +165,7 @@ class AsyncOfferReader:
     async def recommendations(self, user_id: int, k: int = 10) -> list[dict[str, Any]]:
         recent = [_text(s) for s in await self.client.lrange(self.keys.recent(user_id), 0, 9)]
         pipe = self.client.pipeline(transaction=False)
-        for key in neighbour_keys(self.keys, recent, k):
+        for key in neighbour_keys(self.keys, recent):
             pipe.zrevrange(key, 0, 4 * k, withscores=True)
         pipe.zrevrange(self.keys.popular, 0, 4 * k + RECENT_PLAYS, withscores=True)
         ranked = ranked_songs(recent, await pipe.execute(), k)
@@ -194,7 +194,7 @@ def one_offer(stored: bytes | str | None) -> dict[str, Any] | None:
     return None if stored is None else dict(_decode(stored))
 
 
-def neighbour_keys(keys: RedisKeys, recent: list[str], k: int) -> list[str]:
+def neighbour_keys(keys: RedisKeys, recent: list[str]) -> list[str]:
     """The neighbour sets to read for `recent` (each song once)."""
     return [keys.neighbours(song) for song in dict.fromkeys(recent)]
 

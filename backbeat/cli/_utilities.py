@@ -11,6 +11,7 @@ import orjson
 import typer
 from rich.console import Console
 
+from backbeat.settings.kafka import KafkaSettings
 from backbeat.stack.errors import StackError
 
 console = Console()
@@ -26,6 +27,17 @@ def exit_with_error(message: str, code: int = 1) -> NoReturn:
         f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True
     )
     raise typer.Exit(code)
+
+
+def require_kafka(kafka: KafkaSettings) -> None:
+    """Stop with one clear line when no broker answers, before any work starts."""
+    from backbeat.kafka.admin import broker_count
+
+    if broker_count(kafka) == 0:
+        exit_with_error(
+            f"Kafka at {kafka.bootstrap_servers} is not reachable; start it with `backbeat up` "
+            "or set BACKBEAT_KAFKA_BOOTSTRAP_SERVERS"
+        )
 
 
 @contextmanager

@@ -13,11 +13,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from backbeat.cli._utilities import err_console, exit_with_error, expected_errors
+from backbeat.cli._utilities import err_console, exit_with_error, expected_errors, require_kafka
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import RunStats, run_replay, run_simulation
 from backbeat.emit.sinks import DirectorySink, EventSink, KafkaDeliveryError, KafkaSink, StdoutSink
-from backbeat.kafka.admin import broker_count
 from backbeat.settings import get_settings
 from backbeat.simulator.catalogue import SongCatalogue, generated_catalogue, load_catalogue
 from backbeat.simulator.config import ConfigError, load_config
@@ -52,11 +51,7 @@ def _sink(output: str) -> EventSink:
         return StdoutSink()
     if output == "kafka":
         kafka = get_settings().kafka
-        if broker_count(kafka) == 0:
-            exit_with_error(
-                f"Kafka at {kafka.bootstrap_servers} is not reachable; start it with `backbeat up` "
-                "or set BACKBEAT_KAFKA_BOOTSTRAP_SERVERS"
-            )
+        require_kafka(kafka)
         return KafkaSink(kafka)
     return DirectorySink(Path(output))
 

@@ -12,8 +12,7 @@ import redis
 import typer
 from rich.table import Table
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
-from backbeat.kafka.admin import broker_count
+from backbeat.cli._utilities import console, err_console, exit_with_error, print_json, require_kafka
 from backbeat.settings import get_settings
 from backbeat.stack.redis import redis_client
 from dataflows.launch import init_recovery, run_dataflow, sessions_command
@@ -46,9 +45,7 @@ def sessions(
         rules = load_rules(settings.sessions.rules_path)
     except RulesError as exc:
         exit_with_error(f"offer rules: {exc}")
-    if broker_count(settings.kafka) == 0:
-        servers = settings.kafka.bootstrap_servers
-        exit_with_error(f"Kafka at {servers} is not reachable; start it with `backbeat up`")
+    require_kafka(settings.kafka)
     try:
         redis_client(settings.redis).ping()
     except redis.RedisError as exc:

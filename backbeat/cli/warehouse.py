@@ -9,8 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
-from backbeat.kafka.admin import broker_count
+from backbeat.cli._utilities import console, err_console, exit_with_error, print_json, require_kafka
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
@@ -61,9 +60,7 @@ def load(
     if (process_id is None) != (addresses is None):
         exit_with_error("--process-id and --addresses go together")
     settings = get_settings()
-    if broker_count(settings.kafka) == 0:
-        servers = settings.kafka.bootstrap_servers
-        exit_with_error(f"Kafka at {servers} is not reachable; start it with `backbeat up`")
+    require_kafka(settings.kafka)
     try:  # fails here, with the reason, rather than in every worker
         open_raw_writer(settings.warehouse).close()
     except ValueError as exc:

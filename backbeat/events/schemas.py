@@ -17,6 +17,8 @@ from typing import Final
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from backbeat.kafka.topics import OFFER_EVENTS_TOPIC, OFFERS_TOPIC
+
 
 class EventRecord(
     msgspec.Struct,
@@ -170,6 +172,6 @@ class OfferEventRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
 #: Every topic the loader lands in raw, with its record type.
 LOADED_SCHEMAS: Final[dict[str, type[msgspec.Struct]]] = {
     **TOPIC_SCHEMAS,
-    "offers": OfferRecord,
-    "offer_events": OfferEventRecord,
+    OFFERS_TOPIC: OfferRecord,
+    OFFER_EVENTS_TOPIC: OfferEventRecord,
 }

@@ -12,10 +12,9 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from backbeat.emit.sinks import KafkaSink
 from backbeat.events.schemas import OfferRecord
+from backbeat.kafka.topics import OFFERS_TOPIC
 from backbeat.settings.kafka import KafkaSettings
 from offers.engine import Decision
-
-OFFERS_TOPIC = "offers"
 
 
 def encode_offer(decision: Decision) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from google.cloud import bigquery
 
-from backbeat.kafka.topics import EVENT_TOPICS
+from backbeat.kafka.topics import EVENT_TOPICS, OFFER_EVENTS_TOPIC, OFFERS_TOPIC
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, raw_columns, table_columns
 
 PARTITION_FIELD = "event_date"
@@ -41,16 +41,16 @@ def raw_table_specs() -> list[TableSpec]:
     ]
     specs.append(
         TableSpec(
-            "offers",
-            raw_columns("offers"),
+            OFFERS_TOPIC,
+            raw_columns(OFFERS_TOPIC),
             ["user_id"],
             "Offers decided by the sessions dataflow (holdout too): one row per Kafka record.",
         )
     )
     specs.append(
         TableSpec(
-            "offer_events",
-            raw_columns("offer_events"),
+            OFFER_EVENTS_TOPIC,
+            raw_columns(OFFER_EVENTS_TOPIC),
             ["offer_id"],
             "Impressions, clicks, accepts and dismissals reported through the offer API.",
         )
