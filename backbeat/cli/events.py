@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backbeat.cli._utilities import err_console, exit_with_error, expected_errors, require_kafka
+from backbeat.emit.offer_responder import ApiOfferResponder, OfferApiError
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import RunStats, run_replay, run_simulation
 from backbeat.emit.sinks import DirectorySink, EventSink, KafkaDeliveryError, KafkaSink, StdoutSink
@@ -54,6 +55,19 @@ def _sink(output: str) -> EventSink:
         require_kafka(kafka)
         return KafkaSink(kafka)
     return DirectorySink(Path(output))
+
+
+def _responder() -> ApiOfferResponder:
+    try:
+        responder = ApiOfferResponder(get_settings())
+    except OfferApiError as exc:
+        exit_with_error(str(exc))
+    try:
+        responder.check()
+    except OfferApiError as exc:
+        responder.close()
+        exit_with_error(str(exc))
+    return responder
 
 
 def _moment(ms: int) -> str:
@@ -161,10 +175,24 @@ def generate(
         ),
     ] = False,
     output: Output = "kafka",
+    respond_to_offers: Annotated[
+        bool,
+        typer.Option(
+            "--respond-to-offers",
+            help="Users ask the offer API (`backbeat api`) what they are shown and answer "
+            "it with the chances in BACKBEAT_RESPONSES_ACCEPT (paced runs into Kafka only).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a music-streaming service and write eventsim-compatible events."""
     now = datetime.now(UTC)
     with expected_errors():
+        if respond_to_offers and (output != "kafka" or (speed is None and not continuous)):
+            exit_with_error(
+                "--respond-to-offers needs a paced run into Kafka (--speed or --continuous, "
+                "-o kafka): offers exist only once the sessions dataflow has seen the events"
+            )
+        responder = _responder() if respond_to_offers else None
         try:
             model_config = load_config(config)
             params = resolve_params(
@@ -185,7 +213,12 @@ def generate(
                 load_catalogue(songs) if songs else generated_catalogue(catalogue_size, params.seed)
             )
             simulator = Simulator(
-                model_config, catalogue, params, TasteModel(catalogue) if taste else None
+                model_config,
+                catalogue,
+                params,
+                TasteModel(catalogue) if taste else None,
+                responder,
+                int(get_settings().responses.retention_days * 86400),
             )
         except _ERRORS as exc:
             exit_with_error(str(exc))
@@ -201,9 +234,15 @@ def generate(
             except KeyboardInterrupt:
                 err_console.print("[yellow]interrupted: flushed what was generated[/]")
                 return
-            except KafkaDeliveryError as exc:
+            except (KafkaDeliveryError, OfferApiError) as exc:
                 exit_with_error(str(exc))
+            finally:
+                if responder is not None:
+                    responder.close()
     _summary(stats, output)
+    if responder is not None:
+        answered = ", ".join(f"{n:,} {what}" for what, n in sorted(responder.counts.items()))
+        err_console.print(f"offer API: {answered or 'no offers shown'}", highlight=False)
 
 
 @app.command()

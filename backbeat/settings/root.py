@@ -9,6 +9,7 @@ from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
 from backbeat.settings.redis import RedisSettings
+from backbeat.settings.responses import ResponsesSettings
 from backbeat.settings.sessions import SessionsSettings
 from backbeat.settings.stack import StackSettings
 from backbeat.settings.warehouse import WarehouseSettings
@@ -25,3 +26,4 @@ class Settings(BaseModel):
     loader: LoaderSettings = Field(default_factory=LoaderSettings)
     sessions: SessionsSettings = Field(default_factory=SessionsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)

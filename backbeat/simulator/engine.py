@@ -31,6 +31,7 @@ from backbeat.simulator import clock, people
 from backbeat.simulator.catalogue import Song, SongCatalogue
 from backbeat.simulator.config import SimulationConfig
 from backbeat.simulator.markov import SessionModel
+from backbeat.simulator.responses import RESPONSES, OfferResponder, Response, Steering
 from backbeat.simulator.taste import Listener, TasteModel
 
 SECONDS_PER_YEAR = 365.25 * 86400
@@ -80,11 +81,13 @@ class User:
         "location",
         "played",
         "registration",
+        "retained_until",
         "session_id",
         "song",
         "song_end",
         "state",
         "ts",
+        "upgrading",
         "user_id",
     )
 
@@ -115,6 +118,8 @@ class User:
         self.song: Song | None = None
         self.song_end = 0
         self.listener: Listener | None = None
+        self.upgrading = False  # accepted a premium trial: the next page is Submit Upgrade
+        self.retained_until = 0  # accepted a retention offer: no leaving before (s)
 
 
 class Simulator:
@@ -124,8 +129,14 @@ class Simulator:
         catalogue: SongCatalogue,
         params: SimulationParams,
         taste: TasteModel | None = None,
+        responder: OfferResponder | None = None,
+        retention_s: int = 30 * 86400,
     ) -> None:
-        """`taste=None` is eventsim's behaviour: every song drawn by popularity alone."""
+        """`taste=None` is eventsim's behaviour: every song drawn by popularity alone.
+
+        With a `responder`, logged-in users are asked as they move on which offers they
+        accept (backbeat.simulator.responses); `retention_s` is how long an accepted
+        retention offer keeps a user from leaving."""
         self.config = config
         self.taste = taste
         self.model = SessionModel(config)
@@ -150,6 +161,9 @@ class Simulator:
         self._locations = people.locations()
         self._agents = people.user_agents()
         self._tag: Any = params.tag if params.tag is not None else UNSET
+        self.responder = responder
+        self.retention_s = retention_s
+        self._steering = Steering(self.model) if responder is not None else None
 
     # -- users -----------------------------------------------------------------------------
 
@@ -237,6 +251,8 @@ class Simulator:
     def _advance(self, user: User) -> bool:
         """Move `user` to their next event; False when the user is gone for good."""
         model, rng = self.model, self.rng
+        if self.responder is not None and model.shows_user[user.state]:
+            self._respond(user)
         nxt = model.next_state(user.state, rng.random())
         if nxt is None:
             auth, level = model.auth[user.state], model.level[user.state]
@@ -247,6 +263,8 @@ class Simulator:
                 return False
             self._start_session(user, first, self.clock.next_start(user.ts, user.beta, rng))
             return True
+        if self._steering is not None:
+            nxt = self._steered(user, nxt)
         if model.redirect[nxt]:
             user.ts += 1
         elif model.page[nxt] == "NextSong" and user.played and user.ts < user.song_end:
@@ -256,6 +274,29 @@ class Simulator:
         user.item += 1
         self._enter(user, nxt)
         return True
+
+    def _respond(self, user: User) -> None:
+        at_ms = user.ts * 1000 + self.ms_part
+        for offer_type in self.responder.accepted(user.user_id, at_ms):  # type: ignore[union-attr]
+            response = RESPONSES.get(offer_type)
+            if response is Response.UPGRADE:
+                user.upgrading = True
+            elif response is Response.STAY:
+                user.retained_until = user.ts + self.retention_s
+
+    def _steered(self, user: User, nxt: int) -> int:
+        """The state after an accepted offer changed course: drawn first, so the run's random
+        numbers stay those of a run without offers."""
+        steering = self._steering
+        assert steering is not None
+        if user.upgrading:
+            user.upgrading = False
+            target = steering.upgrade_from(user.state)
+            if target is not None:
+                return target
+        if user.ts < user.retained_until:
+            return steering.instead_of_leaving(nxt)
+        return nxt
 
     # -- output ------------------------------------------------------------------------------
 

@@ -75,6 +75,26 @@ def test_generate_with_a_bad_config_is_one_line(run_cli: Run, tmp_path: Path) ->
     assert result.stderr.strip() == f"error: {bad}:1: `alpha` must be positive"
 
 
+def test_responding_to_offers_needs_a_paced_run_and_an_api(run_cli: Run) -> None:
+    unpaced = run_cli("generate", "-n", "5", "--respond-to-offers")
+    assert unpaced.returncode == 1
+    assert "--respond-to-offers needs a paced run into Kafka" in unpaced.stderr
+    # Paced, but nothing listens where the API should be: one line, before any event.
+    no_api = run_cli(
+        "generate", "-n", "5", "--speed", "60", "--respond-to-offers",
+        env={"BACKBEAT_RESPONSES_API_URL": "http://127.0.0.1:9", "BACKBEAT_API_KEYS": '["k"]'},
+    )  # fmt: skip
+    assert no_api.returncode == 1
+    assert "the offer API at http://127.0.0.1:9 does not answer" in no_api.stderr
+    assert "start it with `backbeat api`" in no_api.stderr
+    no_key = run_cli(
+        "generate", "-n", "5", "--speed", "60", "--respond-to-offers",
+        env={"BACKBEAT_API_KEYS": '["sha256:' + "a" * 64 + '"]'},
+    )  # fmt: skip
+    assert no_key.returncode == 1
+    assert "set BACKBEAT_RESPONSES_API_KEY" in no_key.stderr
+
+
 def test_generate_into_kafka_keyed_by_user(local_stack: Settings, run_cli: Run) -> None:
     env = settings_environment(local_stack)
     result = run_cli(

@@ -25,9 +25,9 @@ from backbeat.settings import Settings, get_settings
 from backbeat.stack.private import settings_environment
 from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
-from dataflows.launch import init_recovery, sessions_command
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
+from tests.dataflows.processes import load_until_idle, start_sessions
 
 MINUTE = 60_000
 T = TypeVar("T")
@@ -68,20 +68,6 @@ def produce(settings: Settings, clicks: list[tuple[int, bytes]]) -> None:
 def upgrade_intent(user: int, start: int, tag: str | None = None) -> list[tuple[int, bytes]]:
     pages = ["Home", "Upgrade", "Home", "Upgrade", "Upgrade"]
     return [(user, click(user, start + i * MINUTE, page, tag=tag)) for i, page in enumerate(pages)]
-
-
-def start_sessions(
-    settings: Settings, exit_when_idle: float | None = None
-) -> subprocess.Popen[str]:
-    init_recovery(settings.sessions.recovery_dir)
-    env = {**os.environ, **settings_environment(settings)}
-    return subprocess.Popen(
-        sessions_command(settings.sessions, exit_when_idle),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def eventually(probe: Callable[[], T | None], timeout_s: float = 60) -> T:
@@ -163,14 +149,7 @@ def test_offers_holdout_and_late_events(realtime: Settings) -> None:
     assert report["session"]["upgrade_views"] == 3
 
     # The loader lands the offers topic in raw: the history outlives Redis.
-    loaded = subprocess.run(
-        [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2"],
-        env={**os.environ, **settings_environment(realtime)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    load_until_idle(realtime)
     rows = (
         open_warehouse(realtime)
         .query("SELECT user_id, offer_type, holdout, reason FROM raw.offers ORDER BY user_id")

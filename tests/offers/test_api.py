@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +19,7 @@ from fastapi.testclient import TestClient
 from schemathesis.checks import not_a_server_error
 
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.stack.private import free_port, settings_environment
+from backbeat.stack.private import free_port
 from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
@@ -31,6 +28,7 @@ from offers.engine import Decision
 from offers.features import SessionFeatures
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
+from tests.dataflows.processes import load_until_idle
 
 KEY, OTHER_KEY = "test-key-1", "test-key-2"
 HEADERS = {"X-API-Key": KEY}
@@ -172,14 +170,7 @@ def test_offer_events_are_recorded_on_the_topic(api: Any) -> None:
         "accept",
         "retention",
     )
-    loaded = subprocess.run(
-        [sys.executable, "-m", "backbeat", "load", "--exit-when-idle", "2"],
-        env={**os.environ, **settings_environment(settings)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    load_until_idle(settings)
     rows = open_warehouse(settings).query("SELECT offer_id, type FROM raw.offer_events").rows
     assert rows == [(offer_id, "accept")]
 

@@ -10,6 +10,7 @@ from backbeat.settings import Settings, get_settings, temporary_settings
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.redis import RedisSettings
 from backbeat.settings.reference import env_names, settings_reference, settings_table
+from backbeat.settings.responses import ResponsesSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,6 +69,13 @@ TEST_VALUES: dict[str, str] = {
     "BACKBEAT_API_PORT": "8080",
     "BACKBEAT_API_WORKERS": "4",
     "BACKBEAT_API_REDIS_TIMEOUT_MS": "100",
+    "BACKBEAT_RESPONSES_API_URL": "http://offers.internal:8080",
+    "BACKBEAT_RESPONSES_API_KEY": "simulated-app",
+    "BACKBEAT_RESPONSES_ACCEPT": '{"premium_trial": 0.9}',
+    "BACKBEAT_RESPONSES_RETENTION_DAYS": "10",
+    "BACKBEAT_RESPONSES_LOOKUP_INTERVAL_S": "60",
+    "BACKBEAT_RESPONSES_SEED": "42",
+    "BACKBEAT_RESPONSES_TIMEOUT_MS": "200",
 }
 
 
@@ -151,6 +159,7 @@ def test_secrets_never_appear_in_repr_or_the_settings_table() -> None:
         (KafkaSettings, {"bootstrap_servers": "localhost"}, "host:port"),
         (KafkaSettings, {"topic_partitions": 0}, "greater than or equal to 1"),
         (RedisSettings, {"url": "redis://:pw@127.0.0.1:6379/0"}, "BACKBEAT_REDIS_PASSWORD"),
+        (ResponsesSettings, {"accept": {"premium_trial": 1.5}}, "'premium_trial' must be in"),
     ],
 )
 def test_bad_values_are_rejected_with_a_reason(

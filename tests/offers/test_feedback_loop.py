@@ -1,0 +1,121 @@
+"""The loop closed in simulation, end to end on real Kafka, Redis and DuckDB: simulated users
+ask the running offer API what they are shown, accept some offers, upgrade because of them,
+and the offer performance mart measures treated over holdout.
+
+    simulator (paced) --Kafka--> sessions dataflow --Redis--> API <--HTTP-- simulated users
+                                                               |
+                             loader <--Kafka: offers, offer_events, the four eventsim topics
+                               |
+                        raw -> vault -> marts.offer_performance
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from backbeat.emit.offer_responder import ApiOfferResponder
+from backbeat.emit.pacing import Pacer
+from backbeat.emit.runs import run_simulation
+from backbeat.emit.sinks import KafkaSink
+from backbeat.settings import Settings, with_overrides
+from backbeat.simulator.catalogue import generated_catalogue
+from backbeat.simulator.config import load_config
+from backbeat.simulator.default_model import CONFIG_PATH
+from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.stack.private import free_port, settings_environment
+from backbeat.warehouse import open_build, open_warehouse
+from tests.dataflows.processes import load_until_idle, start_sessions
+
+KEY = "loop-test-key"
+USERS, HOURS, SPEED = 2000, 48, 2880  # two simulated days in a minute of wall time
+
+
+@pytest.fixture
+def loop(realtime: Settings) -> Iterator[Settings]:
+    """The real-time side with half the users held out, the sessions dataflow and the API up."""
+    port = free_port()
+    settings = with_overrides(
+        realtime,
+        sessions={"holdout_share": 0.5, "holdout_tags": []},
+        api={"keys": [KEY], "port": port},
+        responses={
+            "api_url": f"http://127.0.0.1:{port}",
+            "accept": {"premium_trial": 0.9, "retention_discount": 0.9},
+            "seed": 5,
+        },
+    )
+    env = {**os.environ, **settings_environment(settings), "BACKBEAT_API_KEYS": f'["{KEY}"]'}
+    api = subprocess.Popen(
+        [sys.executable, "-m", "backbeat", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sessions = start_sessions(settings)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert api.poll() is None, api.communicate()[1][-3000:]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the API did not answer in 60 s"
+            time.sleep(0.2)
+        yield settings
+    finally:
+        for process in (sessions, api):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def test_users_who_answer_offers_convert_more_than_the_holdout(loop: Settings) -> None:
+    start_ms = int(time.time() * 1000)  # offers are served until they expire by the clock
+    responder = ApiOfferResponder(loop)
+    responder.check()
+    simulator = Simulator(
+        load_config(CONFIG_PATH),
+        generated_catalogue(2000, 11),
+        SimulationParams(start_ms, start_ms + HOURS * 3_600_000, USERS, seed=11),
+        responder=responder,
+    )
+    stats = run_simulation(simulator, KafkaSink(loop.kafka), Pacer(SPEED, anchor_ms=start_ms))
+    responder.close()
+    assert stats.page_views > 30_000
+    assert responder.counts["accept"] >= 10, responder.counts
+    assert responder.counts["errors"] == 0, responder.counts
+
+    time.sleep(3)  # the last decisions reach the offers topic before the loader's end check
+    load_until_idle(loop, idle_s=3)
+    warehouse = open_warehouse(loop)
+    counts = warehouse.raw_counts()
+    assert counts["offer_events"] == responder.counts["impression"] + responder.counts["accept"]
+    assert counts["dead_letter"] == 0
+
+    open_build(loop).run()
+    (row,) = warehouse.query(
+        """SELECT SUM(treated), SUM(treated_conversions), SUM(holdout),
+                  SUM(holdout_conversions), SUM(accepted)
+           FROM marts.offer_performance WHERE offer_type = 'premium_trial'"""
+    ).rows
+    treated, treated_conversions, holdout, holdout_conversions, accepted = row
+    assert treated >= 20 and holdout >= 20, row
+    assert accepted > 0
+    treated_rate, holdout_rate = treated_conversions / treated, holdout_conversions / holdout
+    print(f"premium_trial: {row}, answers {dict(responder.counts)}, {stats.page_views} events")
+    assert treated_rate > holdout_rate + 0.2, row
