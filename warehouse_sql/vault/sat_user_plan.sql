@@ -1,6 +1,6 @@
 /* ---
 name: vault.sat_user_plan
-grain: one row per user per change of plan level (free / paid)
+grain: one row per user per change of plan level (free / paid); one level per instant
 key: [user_hk, effective_from]
 materialized: incremental
 cluster_by: [user_hk]
@@ -16,14 +16,28 @@ columns:
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
   record_source: {type: STRING, doc: the topic the change was seen in}
 --- */
-WITH candidates AS (
-  SELECT user_hk, TO_HEX(MD5(level)) AS hashdiff, viewed_at AS effective_from, level, record_source
+WITH events AS (
+  SELECT user_hk, TO_HEX(MD5(level)) AS hashdiff, viewed_at AS effective_from, item_in_session, level, record_source
   FROM staging.page_views
   WHERE user_id IS NOT NULL AND level IS NOT NULL
   UNION ALL
-  SELECT user_hk, TO_HEX(MD5(level)), played_at, level, record_source
+  SELECT user_hk, TO_HEX(MD5(level)), played_at, item_in_session, level, record_source
   FROM staging.listens
   WHERE user_id IS NOT NULL AND level IS NOT NULL
+),
+-- One second can hold two levels (Submit Upgrade at free, then the next page at paid, in
+-- whole-second event times): the level of that instant is its last event's. An instant the
+-- satellite already holds stays as it is, so the key (user_hk, effective_from) is unique.
+candidates AS (
+  SELECT user_hk, hashdiff, effective_from, level, record_source
+  FROM events
+  WHERE NOT EXISTS (
+    SELECT 1 FROM vault.sat_user_plan AS stored
+    WHERE stored.user_hk = events.user_hk AND stored.effective_from = events.effective_from
+  )
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY user_hk, effective_from ORDER BY item_in_session DESC, hashdiff, record_source
+  ) = 1
 ),
 timeline AS (
   SELECT user_hk, hashdiff, effective_from, level, record_source, FALSE AS is_new
