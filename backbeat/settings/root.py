@@ -8,6 +8,7 @@ from backbeat.settings.api import ApiSettings
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
+from backbeat.settings.quality import QualitySettings
 from backbeat.settings.redis import RedisSettings
 from backbeat.settings.responses import ResponsesSettings
 from backbeat.settings.sessions import SessionsSettings
@@ -27,3 +28,4 @@ class Settings(BaseModel):
     sessions: SessionsSettings = Field(default_factory=SessionsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)

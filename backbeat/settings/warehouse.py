@@ -66,3 +66,7 @@ class WarehouseSettings(SettingsGroup):
         description="Money shared each month among artists by paid plays "
         "(marts.artist_royalties_monthly).",
     )
+
+    def datasets(self) -> dict[str, str]:
+        """The BigQuery dataset of each logical name SQL uses (`raw.`, `vault.`, `marts.`)."""
+        return {"raw": self.raw_dataset, "vault": self.vault_dataset, "marts": self.marts_dataset}

@@ -21,9 +21,14 @@ Two changes to the emulator as published, both made here at start:
   its handler waiting for requests that never come, holding a thread for good; after six such
   kills no append is served at all. The crash tests kill loaders on purpose, so the pool here
   is large enough that the leaked threads never starve it during a test session.
+- Its INFORMATION_SCHEMA rewriter matches `ds.INFORMATION_SCHEMA.COLUMNS` but not the form
+  with each part quoted, `` `ds`.`INFORMATION_SCHEMA`.`COLUMNS` ``, which BigQuery accepts and
+  soda-bigquery writes: such a reference fails as a missing table. The parts are unquoted here
+  before the rewriter runs.
 """
 
 import functools
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -33,6 +38,7 @@ from typing import Any
 import grpc.aio
 from bqemulator.cli import main
 from bqemulator.grpc_api.write_servicer import BigQueryWriteHandler
+from bqemulator.sql import inner_query
 from bqemulator.storage import engine
 
 _CONNECTION_LOCK = threading.RLock()
@@ -47,6 +53,17 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+_QUOTED_INFORMATION_SCHEMA = re.compile(r"`INFORMATION_SCHEMA`\s*\.\s*`(\w+)`", re.IGNORECASE)
+_expand_information_schema = inner_query.expand_information_schema
+
+
+def _unquoted_information_schema(bq_sql: str, *args: Any) -> str:
+    return _expand_information_schema(
+        _QUOTED_INFORMATION_SCHEMA.sub(r"INFORMATION_SCHEMA.\1", bq_sql), *args
+    )
+
+
+inner_query.expand_information_schema = _unquoted_information_schema
 engine.DuckDBEngine._load_spatial = lambda self: None  # no GEOGRAPHY; see the docstring
 engine.DuckDBEngine.execute = _serialized(engine.DuckDBEngine.execute)
 engine.DuckDBEngine.fetch_arrow = _serialized(engine.DuckDBEngine.fetch_arrow)

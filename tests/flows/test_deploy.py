@@ -52,3 +52,20 @@ def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> No
     assert found["backfill-warehouse"][1] == []  # on demand only
     hourly = [getattr(s, "interval", None).total_seconds() for s in found["compact-raw"][1]]
     assert hourly == [3600.0]
+    scan_schedules = [
+        getattr(s, "interval", None).total_seconds() for s in found["quality-scan"][1]
+    ]
+    assert scan_schedules == [3600.0]
+
+    async def automations() -> list[object]:
+        async with get_client() as client:
+            return [a.trigger for a in await client.read_automations()]
+
+    with prefect_settings(updates={PREFECT_API_URL: api_url}):
+        triggers = asyncio.run(automations())
+    # quality-scan runs after every completed build-warehouse run
+    assert any(
+        "prefect.flow-run.Completed" in getattr(t, "expect", set())
+        and "build-warehouse" in str(getattr(t, "match_related", ""))
+        for t in triggers
+    ), triggers

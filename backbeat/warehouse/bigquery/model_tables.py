@@ -61,11 +61,7 @@ class BigQueryModelStore:
     def __init__(self, settings: WarehouseSettings, auth: GoogleAuth | None = None) -> None:
         self._client = bigquery_client(settings, auth)
         self._project = self._client.project
-        self._datasets = {
-            "raw": settings.raw_dataset,
-            "vault": settings.vault_dataset,
-            "marts": settings.marts_dataset,
-        }
+        self._datasets = settings.datasets()
         self._existing: set[str] = set()
 
     def _table_id(self, layer: str, name: str) -> str:

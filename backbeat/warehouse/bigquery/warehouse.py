@@ -34,11 +34,7 @@ class BigQueryWarehouse:
 
     def __init__(self, settings: WarehouseSettings) -> None:
         self._client = bigquery_client(settings)
-        self._datasets = {
-            "raw": settings.raw_dataset,
-            "vault": settings.vault_dataset,
-            "marts": settings.marts_dataset,
-        }
+        self._datasets = settings.datasets()
 
     def query(self, sql: str) -> QueryResult:
         qualified = qualify_datasets(sql, self._client.project, self._datasets)

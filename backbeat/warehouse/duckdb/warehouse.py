@@ -11,6 +11,7 @@ from sqlglot import exp
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.types import duckdb_type
 from backbeat.warehouse.models.spec import Model, default_models
+from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_FOLDER, RESULTS_TABLE
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
 
@@ -26,7 +27,8 @@ class DuckDBWarehouse:
     """The embedded warehouse under `warehouse_dir`: Parquet files of every table.
 
     `raw/<table>/event_date=D/*.parquet` is written by the loader; `vault/<model>/*.parquet`
-    and `marts/<model>/*.parquet` by the builds (backbeat/warehouse/duckdb/model_files.py).
+    and `marts/<model>/*.parquet` by the builds (backbeat/warehouse/duckdb/model_files.py);
+    `quality/results/*.parquet` by the quality scans (backbeat/quality/results.py).
     """
 
     def __init__(self, warehouse_dir: Path, models: dict[str, Model] | None = None) -> None:
@@ -42,13 +44,17 @@ class DuckDBWarehouse:
         """
         connection = duckdb.connect()
         connection.execute("SET TimeZone = 'UTC'")
-        for schema in ("raw", "vault", "marts"):
+        for schema in ("raw", "vault", "marts", "quality"):
             connection.execute(f"CREATE SCHEMA {schema}")
         for table in RAW_TABLES:
             connection.execute(f"CREATE VIEW raw.{table} AS {self._raw_select(table)}")
         for model in self.models.values():
             if model.stored:
                 self.refresh_view(connection, model)
+        results = _files_or_empty(
+            self.dir / RESULTS_FOLDER, [(n, duckdb_type(t)) for n, t in RESULT_COLUMNS]
+        )
+        connection.execute(f"CREATE VIEW quality.{RESULTS_TABLE} AS {results}")
         return connection
 
     def model_dir(self, model: Model) -> Path:
@@ -57,13 +63,9 @@ class DuckDBWarehouse:
     def refresh_view(self, connection: duckdb.DuckDBPyConnection, model: Model) -> None:
         """(Re)define the view of a model's table over the files it has now."""
         folder = self.model_dir(model)
-        if any(folder.glob("*.parquet")):
-            select = f"SELECT * FROM read_parquet('{folder / '*.parquet'}', union_by_name = true)"
-        else:
-            typed = ", ".join(
-                f'CAST(NULL AS {model_duckdb_type(c.type)}) AS "{c.name}"' for c in model.columns
-            )
-            select = f"SELECT {typed} WHERE false"
+        select = _files_or_empty(
+            folder, [(c.name, model_duckdb_type(c.type)) for c in model.columns]
+        )
         connection.execute(f"CREATE OR REPLACE VIEW {model.full_name} AS {select}")
 
     def _raw_select(self, table: str) -> str:
@@ -106,3 +108,12 @@ class DuckDBWarehouse:
             finally:
                 connection.close()
         raise AssertionError("unreachable")
+
+
+def _files_or_empty(folder: Path, columns: list[tuple[str, str]]) -> str:
+    """A SELECT of the Parquet files in `folder`, or of no rows with `columns` (name, DuckDB
+    type) while there is none, so queries still run."""
+    if any(folder.glob("*.parquet")):
+        return f"SELECT * FROM read_parquet('{folder / '*.parquet'}', union_by_name = true)"
+    typed = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
+    return f"SELECT {typed} WHERE false"

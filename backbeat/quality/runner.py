@@ -1,0 +1,59 @@
+"""A whole scan as `backbeat quality` runs it; the `quality-scan` flow runs the same steps as
+tasks (flows/quality_scan.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from backbeat.quality.contracts import QUALITY_LAYERS, Contract, load_contracts
+from backbeat.quality.scan import QualityScan, run_scan
+from backbeat.quality.targets import QualityTarget, open_target
+from backbeat.settings import Settings
+
+if TYPE_CHECKING:
+    from backbeat.warehouse.bigquery.client import GoogleAuth
+
+#: `built_until` before the first build: nothing of raw is expected in the marts yet.
+NEVER_BUILT = "1970-01-01 00:00:00+00"
+
+
+def scan_variables(settings: Settings, auth: GoogleAuth | None = None) -> dict[str, Any]:
+    """The `${var.*}` values of the contracts: quality settings and the last build."""
+    from backbeat.warehouse import open_build
+
+    until = open_build(settings, auth).store.last_until()
+    return {
+        "raw_freshness_minutes": settings.quality.raw_freshness_minutes,
+        "built_until": until.isoformat(sep=" ") if until else NEVER_BUILT,
+    }
+
+
+def resolve_layers(layer: str) -> tuple[str, ...]:
+    """`all` or one of QUALITY_LAYERS, as the layers to scan."""
+    if layer == "all":
+        return QUALITY_LAYERS
+    if layer not in QUALITY_LAYERS:
+        raise ValueError(f"no layer {layer!r}: choose all, {', '.join(QUALITY_LAYERS)}")
+    return (layer,)
+
+
+def scan_warehouse(
+    settings: Settings,
+    layers: Sequence[str] = QUALITY_LAYERS,
+    auth: GoogleAuth | None = None,
+    progress: Callable[[str], None] | None = None,
+    contracts: Sequence[Contract] | None = None,
+    target: QualityTarget | None = None,
+) -> QualityScan:
+    """Verify the contracts of `layers` and keep every result in `quality.results`."""
+    contracts = load_contracts(layers=tuple(layers)) if contracts is None else contracts
+    owned = target is None
+    target = target or open_target(settings, auth)
+    try:
+        scan = run_scan(contracts, target, scan_variables(settings, auth), layers, progress)
+        target.results().append(scan)
+    finally:
+        if owned:
+            target.close()
+    return scan
