@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from backbeat import __version__
-from backbeat.cli import bigquery, build, config, events, quality, realtime, stack, warehouse
+from backbeat.cli import (
+    bigquery,
+    build,
+    config,
+    dashboard,
+    events,
+    quality,
+    realtime,
+    stack,
+    warehouse,
+)
 
 app = typer.Typer(
     name="backbeat",
@@ -22,6 +32,7 @@ app.add_typer(events.app)
 app.add_typer(warehouse.app)
 app.add_typer(build.app)
 app.add_typer(quality.app)
+app.add_typer(dashboard.app)
 app.add_typer(realtime.app)
 app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
 app.add_typer(bigquery.app, name="bigquery", help="Set up the BigQuery backend.")

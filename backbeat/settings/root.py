@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from backbeat.settings.api import ApiSettings
+from backbeat.settings.dashboard import DashboardSettings
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
@@ -29,3 +30,4 @@ class Settings(BaseModel):
     api: ApiSettings = Field(default_factory=ApiSettings)
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)

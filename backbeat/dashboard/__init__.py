@@ -1,0 +1,1 @@
+"""The local dashboard: the marts as charts on one page (`backbeat dashboard`)."""
