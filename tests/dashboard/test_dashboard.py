@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from tests.dataflows.processes import wait_until_healthy
 from tests.warehouse import offer_story
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -79,16 +79,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.communicate()[1][-3000:]
-            try:
-                if httpx.get(url + "healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the dashboard did not answer in 60 s"
-            time.sleep(0.2)
+        wait_until_healthy(server, url + "healthz")
         yield url
     finally:
         server.terminate()

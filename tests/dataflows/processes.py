@@ -36,3 +36,21 @@ def load_until_idle(settings: Settings, idle_s: float = 2) -> None:
         timeout=300,
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
+
+
+def wait_until_healthy(process: subprocess.Popen[str], url: str, timeout_s: float = 60) -> None:
+    """Until `url` answers 200; fails with the process's stderr if it exits first."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer in {timeout_s:.0f} s"
+        time.sleep(0.2)

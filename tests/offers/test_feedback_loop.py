@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from backbeat.emit.offer_responder import ApiOfferResponder
@@ -32,7 +31,7 @@ from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_build, open_warehouse
-from tests.dataflows.processes import load_until_idle, start_sessions
+from tests.dataflows.processes import load_until_idle, start_sessions, wait_until_healthy
 
 KEY = "loop-test-key"
 USERS, HOURS, SPEED = 2000, 48, 2880  # two simulated days in a minute of wall time
@@ -62,16 +61,7 @@ def loop(realtime: Settings) -> Iterator[Settings]:
     )
     sessions = start_sessions(settings)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert api.poll() is None, api.communicate()[1][-3000:]
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the API did not answer in 60 s"
-            time.sleep(0.2)
+        wait_until_healthy(api, f"http://127.0.0.1:{port}/healthz")
         yield settings
     finally:
         for process in (sessions, api):
