@@ -17,6 +17,7 @@ setup:  ## venv from uv.lock, the BigQuery emulator's venv, system programs, Kaf
 	$(RUN) backbeat prepare
 
 test: setup  ## every test: unit and integration (starts real Kafka, Redis and Prefect)
+	./deployments/local/install-test-prerequisites.sh
 	$(RUN) pytest
 
 test-bigquery: setup  ## the opt-in tests against real BigQuery (needs BACKBEAT_BIGQUERY_PROJECT + ADC)
@@ -24,6 +25,7 @@ test-bigquery: setup  ## the opt-in tests against real BigQuery (needs BACKBEAT_
 	$(RUN) pytest -m bigquery
 
 test-unit: setup  ## the fast tests only (no services)
+	./deployments/local/install-test-prerequisites.sh
 	$(RUN) pytest -m "not integration"
 
 lint: setup  ## ruff (lint + format check) and mypy

@@ -13,6 +13,7 @@ from backbeat.cli import (
     config,
     dashboard,
     events,
+    kafka,
     quality,
     realtime,
     stack,
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals can hold credentials
 )
 app.add_typer(stack.app)
+app.add_typer(kafka.app)
 app.add_typer(events.app)
 app.add_typer(warehouse.app)
 app.add_typer(build.app)

@@ -16,16 +16,18 @@ app = typer.Typer(no_args_is_help=True)
 def init(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Create the datasets and the partitioned, clustered raw tables; print the IAM roles needed."""
+    """Create the datasets, the partitioned, clustered raw tables and quality.results; print the
+    IAM roles needed."""
     # Imported here: the Google client libraries take ~0.4 s to load, which no other command needs.
     from google.api_core.exceptions import GoogleAPIError
 
     from backbeat.warehouse.bigquery.client import BigQueryConfigError
     from backbeat.warehouse.bigquery.setup import SERVICE_ACCOUNT_ROLES, init_bigquery
 
-    settings = get_settings().warehouse
+    root = get_settings()
+    settings = root.warehouse
     try:
-        report = init_bigquery(settings)
+        report = init_bigquery(settings, root.quality.results_dataset)
     except BigQueryConfigError as exc:
         exit_with_error(str(exc))
     except GoogleAPIError as exc:

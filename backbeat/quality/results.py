@@ -79,21 +79,20 @@ class BigQueryResults:
         self._ready = False
 
     def _ensure_table(self) -> str:
+        """The results table, created on first use where `backbeat bigquery init` has not."""
         from google.cloud import bigquery
 
-        table_id = f"{self._dataset}.{RESULTS_TABLE}"
+        from backbeat.warehouse.bigquery.tables import quality_results_table
+
+        project, dataset_id = self._dataset.split(".")
+        table = quality_results_table(project, dataset_id)
         if not self._ready:
             dataset = bigquery.Dataset(self._dataset)
             dataset.location = self._location
             self._client.create_dataset(dataset, exists_ok=True)
-            table = bigquery.Table(
-                table_id,
-                schema=[bigquery.SchemaField(n, t) for n, t in RESULT_COLUMNS],
-            )
-            table.time_partitioning = bigquery.TimePartitioning(field="checked_at")
             self._client.create_table(table, exists_ok=True)
             self._ready = True
-        return table_id
+        return f"{self._dataset}.{RESULTS_TABLE}"
 
     def append(self, scan: QualityScan) -> int:
         rows = result_rows(scan)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the local stack runs, when they are missing:
-# redis-server, Java 17+ (for Kafka) and Maven (to resolve Kafka's jars); and Chromium (with
-# fonts) for the dashboard's browser test.
+# redis-server, Java 17+ (for Kafka) and Maven (to resolve Kafka's jars). What only the tests
+# need is in install-test-prerequisites.sh.
 # On Debian/Ubuntu as root it uses apt-get; elsewhere it says what to install and fails.
 set -euo pipefail
 
@@ -10,7 +10,6 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ -n "${JAVA_HOME:-}" ] && [ -x "${JAVA_HOME}/bin/java" ]; then :;
 elif ! command -v java >/dev/null 2>&1; then missing+=(openjdk-17-jre-headless); fi
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from backbeat.settings import get_settings
+from backbeat.settings import Settings, get_settings
 from backbeat.stack.private import private_stack_settings, settings_environment
 from tests.cli.conftest import Run
 
@@ -84,3 +85,25 @@ def test_status_of_a_stopped_stack_exits_1(run_cli: Run, tmp_path: Path) -> None
     assert result.returncode == 1
     assert [s["healthy"] for s in json.loads(result.stdout)] == [False, False, False]
     assert os.environ.get("BACKBEAT_STACK_STATE_DIR") != env["BACKBEAT_STACK_STATE_DIR"]
+
+
+def test_topics_creates_what_is_missing_and_nothing_twice(
+    fresh_kafka: Settings, run_cli: Run
+) -> None:
+    from backbeat.kafka.admin import admin_client
+    from backbeat.kafka.topics import ALL_TOPICS
+
+    env = settings_environment(fresh_kafka)
+    admin = admin_client(fresh_kafka.kafka)
+    admin.delete_topics(["offers"])["offers"].result(timeout=30)
+    for _ in range(50):  # deletion completes in the background
+        if "offers" not in admin.list_topics(timeout=10).topics:
+            break
+        time.sleep(0.2)
+    first = run_cli("topics", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == ["offers"]
+    second = run_cli("topics", env=env)
+    assert second.returncode == 0 and second.stderr.count("exists") == len(ALL_TOPICS)
+    unreachable = run_cli("topics", env={"BACKBEAT_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
+    assert unreachable.returncode == 1 and "is not reachable" in unreachable.stderr

@@ -8,6 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
 
 from backbeat.settings import get_settings, with_overrides
 from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_client
@@ -71,6 +74,7 @@ def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: BigQueryEmula
         "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": "backbeat-test",
         "BACKBEAT_WAREHOUSE_BIGQUERY_ENDPOINT": bigquery_emulator.url,
         "BACKBEAT_WAREHOUSE_RAW_DATASET": "raw_cli",
+        "BACKBEAT_QUALITY_RESULTS_DATASET": "quality_cli",
     }
     result = subprocess.run(
         [sys.executable, "-m", "backbeat", "bigquery", "init", "--json"],
@@ -82,7 +86,16 @@ def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: BigQueryEmula
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert "raw_cli.listen_events" in report["created_tables"]
+    assert "quality_cli.results" in report["created_tables"]
     assert "roles/bigquery.dataEditor" in report["roles"]
+    client = bigquery.Client(
+        project="backbeat-test",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=bigquery_emulator.url),
+    )
+    results = client.get_table("backbeat-test.quality_cli.results")
+    assert results.time_partitioning.field == "checked_at"
+    assert [f.name for f in results.schema][:3] == ["run_id", "contract", "check_name"]
     missing = subprocess.run(
         [sys.executable, "-m", "backbeat", "bigquery", "init"],
         env={**env, "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": ""},

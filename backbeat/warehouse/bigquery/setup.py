@@ -8,13 +8,17 @@ from google.cloud import bigquery
 
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import bigquery_client
-from backbeat.warehouse.bigquery.tables import raw_table_specs, table_definition
+from backbeat.warehouse.bigquery.tables import (
+    quality_results_table,
+    raw_table_specs,
+    table_definition,
+)
 
 #: What the loader's and the flows' service account needs, and why.
 SERVICE_ACCOUNT_ROLES: tuple[tuple[str, str], ...] = (
     (
         "roles/bigquery.dataEditor",
-        "on the raw, vault and marts datasets: write rows, create tables",
+        "on the raw, vault, marts and quality datasets: write rows, create tables",
     ),
     ("roles/bigquery.jobUser", "on the project: run the flows' queries"),
     ("roles/bigquery.readSessionUser", "on the project: read results through the Storage Read API"),
@@ -28,12 +32,14 @@ class InitReport:
     existing: list[str] = field(default_factory=list)
 
 
-def init_bigquery(settings: WarehouseSettings) -> InitReport:
-    """Create the raw, vault and marts datasets and the raw tables where they are missing."""
+def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = None) -> InitReport:
+    """Create the raw, vault and marts datasets and the raw tables where they are missing;
+    with `quality_dataset`, that dataset and its `results` table too."""
     client = bigquery_client(settings)
     project = client.project
     report = InitReport()
-    for name in (settings.raw_dataset, settings.vault_dataset, settings.marts_dataset):
+    datasets = [settings.raw_dataset, settings.vault_dataset, settings.marts_dataset]
+    for name in datasets + ([quality_dataset] if quality_dataset else []):
         dataset = bigquery.Dataset(f"{project}.{name}")
         dataset.location = settings.bigquery_location
         before = {d.dataset_id for d in client.list_datasets()}
@@ -47,4 +53,12 @@ def init_bigquery(settings: WarehouseSettings) -> InitReport:
             continue
         client.create_table(table_definition(project, settings.raw_dataset, spec), exists_ok=True)
         report.created_tables.append(full_name)
+    if quality_dataset:
+        table = quality_results_table(project, quality_dataset)
+        existing = {t.table_id for t in client.list_tables(f"{project}.{quality_dataset}")}
+        if table.table_id in existing:
+            report.existing.append(f"{quality_dataset}.{table.table_id}")
+        else:
+            client.create_table(table, exists_ok=True)
+            report.created_tables.append(f"{quality_dataset}.{table.table_id}")
     return report

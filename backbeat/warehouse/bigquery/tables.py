@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from google.cloud import bigquery
 
 from backbeat.kafka.topics import EVENT_TOPICS, OFFER_EVENTS_TOPIC, OFFERS_TOPIC
+from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_TABLE
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, raw_columns, table_columns
 
 PARTITION_FIELD = "event_date"
@@ -73,4 +74,20 @@ def table_definition(project: str, dataset: str, spec: TableSpec) -> bigquery.Ta
     )
     table.clustering_fields = spec.clustering
     table.description = spec.description
+    return table
+
+
+def quality_results_table(project: str, dataset: str) -> bigquery.Table:
+    """`quality.results`: partitioned by day of the scan, clustered by contract."""
+    table = bigquery.Table(
+        f"{project}.{dataset}.{RESULTS_TABLE}",
+        schema=[bigquery.SchemaField(name, kind) for name, kind in RESULT_COLUMNS],
+    )
+    table.time_partitioning = bigquery.TimePartitioning(
+        type_=bigquery.TimePartitioningType.DAY, field="checked_at"
+    )
+    table.clustering_fields = ["contract"]
+    table.description = (
+        "Every check of every quality scan (backbeat quality, the quality-scan flow)."
+    )
     return table
