@@ -33,16 +33,8 @@ lint: setup  ## ruff (lint + format check) and mypy
 	$(RUN) ruff format --check .
 	$(RUN) mypy backbeat dataflows flows offers
 
-demo: setup  ## stack up, a day of simulated events through Kafka into raw, vault, marts (quality-checked) and Redis offers (`make down` stops it)
-	$(RUN) backbeat up
-	$(RUN) backbeat generate --nusers 2000 --from 1
-	$(RUN) backbeat load --exit-when-idle 3
-	$(RUN) backbeat build
-	$(RUN) backbeat quality
-	$(RUN) backbeat sql "SELECT play_date, rank, artist, song, distinct_listeners FROM marts.top_songs_daily ORDER BY play_date DESC, rank LIMIT 5"
-	$(RUN) backbeat sessions --exit-when-idle 3
-	$(RUN) backbeat offers $$($(RUN) backbeat sql --json "SELECT user_id FROM marts.song_plays GROUP BY user_id ORDER BY COUNT(*) DESC LIMIT 1" | $(RUN) python -c "import json,sys; print(json.load(sys.stdin)[0]['user_id'])")
-	$(RUN) backbeat status
+demo: setup  ## the platform end to end: stack, dataflows, API, dashboard, simulated users, build and quality scan through Prefect, summary (`make down` stops the stack)
+	$(RUN) backbeat demo
 
 down:
 	$(RUN) backbeat down

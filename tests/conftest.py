@@ -18,6 +18,8 @@ from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import private_stack_settings
 
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+# As backbeat.quality does: tests that import Soda first must not send it telemetry either.
+os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from backbeat.cli import (
     build,
     config,
     dashboard,
+    demo,
     events,
     kafka,
     quality,
@@ -35,6 +36,7 @@ app.add_typer(warehouse.app)
 app.add_typer(build.app)
 app.add_typer(quality.app)
 app.add_typer(dashboard.app)
+app.add_typer(demo.app)
 app.add_typer(realtime.app)
 app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
 app.add_typer(bigquery.app, name="bigquery", help="Set up the BigQuery backend.")

@@ -16,10 +16,12 @@ def _quantile(diff: str, percent: int) -> str:
     return f"APPROX_QUANTILES({diff}, 100)[OFFSET({percent})] / 1000"
 
 
-def freshness_sql(since_minutes: int) -> str:
-    """Lag percentiles per raw table over rows ingested in the last `since_minutes`."""
+def freshness_sql(since_minutes: int, events_from_ms: int | None = None) -> str:
+    """Lag percentiles per raw table over rows ingested in the last `since_minutes` (and,
+    with `events_from_ms`, only events from that time on: a live part after a backfill)."""
     if since_minutes <= 0:
         raise ValueError("since_minutes must be positive")
+    live = "" if events_from_ms is None else f" AND ts >= TIMESTAMP_MILLIS({int(events_from_ms)})"
     produce = "TIMESTAMP_DIFF(_ingested_at, _kafka_ts, MILLISECOND)"
     event = "TIMESTAMP_DIFF(_ingested_at, ts, MILLISECOND)"
     parts = [
@@ -31,6 +33,7 @@ def freshness_sql(since_minutes: int) -> str:
         f"{_quantile(event, 95)} AS event_to_raw_p95_s "
         f"FROM raw.{topic} "
         f"WHERE _ingested_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {since_minutes} MINUTE)"
+        f"{live}"
         for topic in EVENT_TOPICS
     ]
     return " UNION ALL ".join(parts)

@@ -1,0 +1,1 @@
+"""`backbeat demo`: the whole platform end to end on the embedded defaults."""

@@ -1,0 +1,85 @@
+"""`backbeat demo` as a newcomer runs it (smaller), on a stack of its own: it completes, and
+every figure of its summary is what a query of the warehouse says afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
+from prefect.settings import temporary_settings as prefect_settings
+
+from backbeat import stack
+from backbeat.settings import get_settings, with_overrides
+from backbeat.stack.private import free_port, private_stack_settings, settings_environment
+from backbeat.warehouse import open_warehouse
+
+
+@pytest.mark.integration
+def test_demo_completes_and_its_summary_matches_the_warehouse(tmp_path: Path) -> None:
+    settings = private_stack_settings(get_settings(), tmp_path / "state")
+    settings = with_overrides(
+        settings,
+        warehouse={"dir": tmp_path / "warehouse"},
+        loader={"recovery_dir": tmp_path / "recovery" / "loader", "metrics_port": 0},
+        sessions={"recovery_dir": tmp_path / "recovery" / "sessions", "metrics_port": 0},
+    )
+    env = {
+        **os.environ,
+        **settings_environment(settings),
+        "BACKBEAT_API_PORT": str(free_port()),
+        "BACKBEAT_DASHBOARD_PORT": str(free_port()),
+    }
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-m", "backbeat", "demo", "--json", "--users", "400",
+             "--history-hours", "6", "--live-seconds", "15"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr[-4000:]
+        summary = json.loads(ran.stdout)
+        warehouse = open_warehouse(settings)
+
+        raw = warehouse.raw_counts()
+        assert summary["raw_rows"] == raw
+        for topic in ("listen_events", "page_view_events", "auth_events"):
+            assert summary["events_per_topic"][topic] == raw[topic] > 0
+        for table in ("vault.hub_user", "vault.tlink_play", "marts.song_plays", "marts.sessions"):
+            (count,) = warehouse.query(f"SELECT COUNT(*) FROM {table}").rows[0]
+            assert summary["table_rows"][table] == count, table
+        assert summary["layer_rows"]["raw"] == sum(raw.values())
+        (plays,) = warehouse.query("SELECT COUNT(*) FROM marts.song_plays").rows[0]
+        assert plays == raw["listen_events"]  # every play reached the mart
+
+        decided, holdout = warehouse.query(
+            "SELECT COUNT(*), COUNTIF(holdout) FROM raw.offers"
+        ).rows[0]
+        assert (summary["offers"]["decided"], summary["offers"]["holdout"]) == (decided, holdout)
+        assert decided > 0
+
+        (checks, failed) = warehouse.query(
+            """SELECT COUNT(*), COUNTIF(outcome IN ('failed', 'error')) FROM quality.results"""
+        ).rows[0]
+        assert summary["quality"] == {"checks": checks, "failed": failed, "failed_checks": []}
+        assert checks > 150 and failed == 0
+        assert {r["table"] for r in summary["freshness"]} >= {"raw.page_view_events"}
+        assert set(summary["urls"]) == {"dashboard", "Prefect UI", "API docs"}
+
+        async def flow_runs() -> list[tuple[str, str]]:
+            async with get_client() as client:
+                runs = await client.read_flow_runs()
+                flows = {f.id: f.name for f in await client.read_flows()}
+                return [(flows[r.flow_id], r.state_type.value) for r in runs if r.state_type]
+
+        with prefect_settings(updates={PREFECT_API_URL: str(settings.prefect.api_url)}):
+            runs = asyncio.run(flow_runs())
+        assert ("build-warehouse", "COMPLETED") in runs
+        assert ("quality-scan", "COMPLETED") in runs
+    finally:
+        stack.down(settings)
