@@ -86,7 +86,8 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
         layers.add_row(layer, f"{rows:,}")
     fresh = Table(
         "table", "rows", "event→raw p50 s", "p95 s", "produce→raw p95 s",
-        title="Freshness of the live minute(s) (the promise: within 60 s)", title_justify="left",
+        title="Freshness, live events after the history backlog (the promise: within 60 s)",
+        title_justify="left",
     )  # fmt: skip
     for row in summary.freshness:
         fresh.add_row(
