@@ -152,13 +152,19 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
         now = time.monotonic()
         if now - self._lag_checked < _LAG_EVERY_S:
             return
-        self._lag_checked = now
+        # The watermarks the consumer's own fetches brought back: asking the broker instead
+        # (cached=False) is a round trip that queues behind the consumer's long-polling fetch
+        # on an idle partition, up to fetch.wait.max.ms, and this runs on the worker's thread:
+        # with 24 partitions that stalled the loader for seconds at every check.
         try:
             low, high = self._consumer.get_watermark_offsets(
-                TopicPartition(self._topic, self._partition), cached=False, timeout=1
+                TopicPartition(self._topic, self._partition), cached=True
             )
-        except KafkaException:  # e.g. a leader election: a metric never stops the loader
+        except KafkaException:  # a metric never stops the loader
             return
+        if high < 0:  # not known until a fetch has answered: look again next read
+            return
+        self._lag_checked = now
         position = self._next_offset if self._next_offset >= 0 else low
         KAFKA_LAG.labels(**self._labels).set(max(0, high - position))
 
