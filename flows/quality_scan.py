@@ -17,9 +17,8 @@ from prefect.cache_policies import NO_CACHE
 
 from backbeat.quality.contracts import Contract, load_contracts
 from backbeat.quality.report import markdown_report, result_table
-from backbeat.quality.runner import resolve_layers, scan_variables
-from backbeat.quality.scan import QualityScan, run_scan
-from backbeat.quality.targets import open_target
+from backbeat.quality.runner import resolve_layers, scan_warehouse
+from backbeat.quality.scan import QualityScan
 from backbeat.settings import get_settings
 from flows.gcp_auth import block_auth
 
@@ -38,15 +37,9 @@ def read_contracts(layers: tuple[str, ...]) -> list[Contract]:
 def verify_contracts(contracts: list[Contract], layers: tuple[str, ...]) -> QualityScan:
     """Run Soda over the warehouse and keep the results in quality.results."""
     settings = get_settings()
-    auth = block_auth(settings)
-    target = open_target(settings, auth)
     logger = get_run_logger()
-    try:
-        scan = run_scan(contracts, target, scan_variables(settings, auth), layers, logger.info)
-        stored = target.results().append(scan)
-    finally:
-        target.close()
-    logger.info("scan %s: %d results stored in quality.results", scan.run_id, stored)
+    scan = scan_warehouse(settings, layers, block_auth(settings), logger.info, contracts)
+    logger.info("scan %s: %d results stored in quality.results", scan.run_id, len(scan.results))
     return scan
 
 

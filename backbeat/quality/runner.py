@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from backbeat.quality.contracts import QUALITY_LAYERS, Contract, load_contracts
+from backbeat.quality.contracts import QUALITY_LAYERS, Contract, complete, load_contracts
 from backbeat.quality.scan import QualityScan, run_scan
 from backbeat.quality.targets import QualityTarget, open_target
 from backbeat.settings import Settings
@@ -57,3 +57,15 @@ def scan_warehouse(
         if owned:
             target.close()
     return scan
+
+
+def validate_contracts(settings: Settings, contracts: Sequence[Contract]) -> None:
+    """Complete every contract for the configured backend and check it against Soda's
+    schema, running nothing (raises ContractError naming the first bad file)."""
+    target = open_target(settings)
+    try:
+        variables = scan_variables(settings)
+        for contract in contracts:
+            complete(contract, target, variables)
+    finally:
+        target.close()
