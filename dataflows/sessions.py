@@ -30,12 +30,13 @@ from bytewax.dataflow import Dataflow
 from bytewax.operators import StatefulLogic
 from prometheus_client import Counter
 
-from backbeat.events.codec import EventDecodeError, decode
+from backbeat.events.codec import EventDecodeError, RecordDecoder
 from backbeat.events.schemas import PageViewEvent
 from backbeat.settings import Settings, get_settings
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
 from dataflows.connectors.offers_sink import OffersTopicSink
 from dataflows.connectors.redis_sink import RedisEffectsSink
+from dataflows.launch import RecoveryInUse, hold_recovery_lock, refuse
 from dataflows.lifecycle import serve_metrics, stop_on_signals
 from offers.activity import (
     IDLE_FORGET_MS,
@@ -62,11 +63,11 @@ CLOSED = Counter("backbeat_sessions_closed_total", "Sessions closed", ["agrees_w
 DECIDED = Counter("backbeat_offers_decided_total", "Offers decided", ["rule", "holdout"])
 
 
-def to_view(record: KafkaRecord) -> PageView | None:
+def to_view(record: KafkaRecord, decoder: RecordDecoder) -> PageView | None:
     """The page view in a record; None (counted) when it is not one: the loader dead-letters
     those, this flow only skips them."""
     try:
-        event = decode(record.topic, record.value or b"")
+        event = decoder.decode(record.topic, record.value or b"")
     except EventDecodeError:
         INVALID.inc()
         return None
@@ -173,6 +174,10 @@ def _decision(effect: Effect) -> Decision | None:
 def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None = None) -> Dataflow:
     settings = settings or get_settings()
     sessions = settings.sessions
+    try:
+        hold_recovery_lock(sessions.recovery_dir, "sessions")
+    except RecoveryInUse as exc:
+        refuse(f"the sessions dataflow refuses to start: {exc}")
     stop_on_signals(STOP)
     serve_metrics(sessions.metrics_port)
     # A bad file stops the start, with the reason; later edits are looked at every few seconds.
@@ -194,10 +199,15 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         "read_kafka",
         flow,
         KafkaTopicsSource(
-            settings.kafka, SOURCE_TOPICS, exit_when_idle_s=exit_when_idle_s, stop=STOP
+            settings.kafka,
+            SOURCE_TOPICS,
+            exit_when_idle_s=exit_when_idle_s,
+            stop=STOP,
+            dataflow="sessions",
         ),
     )
-    views = op.filter_map("parse", records, to_view)
+    decoder = RecordDecoder.from_settings(settings.events)
+    views = op.filter_map("parse", records, lambda record: to_view(record, decoder))
     keyed = op.key_on("key", views, lambda view: view.key)
     effects = op.stateful("activity", keyed, build)
     unkeyed = op.map("unkey", effects, lambda item: item[1])

@@ -7,7 +7,11 @@
     POST /v1/offers/{offer_id}/events         impression | click | accept | dismiss
     GET  /healthz                             Redis answers?   GET /metrics  Prometheus
 
-Every /v1 call needs an `X-API-Key` (401 otherwise). Redis is given
+Every /v1 call needs an `X-API-Key` (401 otherwise), checked before any body is read; a
+body over `BACKBEAT_API_MAX_BODY_BYTES` is refused with 413 before it is read whole. A 422
+says which field is wrong and why, without echoing what was sent. `/healthz` and `/metrics`
+(probes and Prometheus) and the schema (`/docs`, `/openapi.json`) need no key: they hold no
+user data; keep the port on a private network. Redis is given
 `BACKBEAT_API_REDIS_TIMEOUT_MS` per call; past it, or when it is down, the answer is 503 —
 never a hang. Errors are JSON `{"detail": ...}` without stack traces. Offer events go to the
 `offer_events` topic (confirmed by Kafka before the 202), from where the loader lands them in
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -27,6 +31,7 @@ import msgspec
 import redis
 import redis.asyncio
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -110,6 +115,99 @@ class Health(BaseModel):
     version: str
 
 
+def _json_error(status: int, detail: str) -> tuple[Message, Message]:
+    body = msgspec.json.encode({"detail": detail})
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+class Gatekeeper:
+    """What every request passes before the app reads it: the API key on /v1 routes, and a
+    bound on the body (by its Content-Length, and by counting for chunked bodies). FastAPI
+    would read and parse a whole body before its dependencies check the key."""
+
+    def __init__(self, app: ASGIApp, keys: ApiKeys, max_body_bytes: int) -> None:
+        self.app = app
+        self.keys = keys
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if scope["path"].startswith("/v1/"):
+            presented = headers.get(b"x-api-key")
+            if not self.keys.allows(presented.decode("latin-1") if presented else None):
+                await self._refuse(send, 401, "a valid X-API-Key header is required")
+                return
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await self._refuse(send, 413, f"the body is over {self.max_body_bytes:,} bytes")
+            return
+        received = 0
+        refused = False
+
+        async def bounded() -> Message:
+            # Past the limit: answer 413 now, tell the app the client left, drop its answer.
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes and not refused:
+                    refused = True
+                    await self._refuse(send, 413, f"the body is over {self.max_body_bytes:,} bytes")
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, bounded, unless_refused)
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, detail: str) -> None:
+        start, body = _json_error(status, detail)
+        await send(start)
+        await send(body)
+
+
+class OutageLog:
+    """One warning when Redis fails, then one a minute with the count: an outage under load
+    must not write a line per request."""
+
+    def __init__(self, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self._clock = clock
+        self._last: float | None = None
+        self._since = 0
+
+    def failed(self, what: str) -> None:
+        now = self._clock()
+        self._since += 1
+        if self._last is None or now - self._last >= self.every_s:
+            log.warning(
+                "Redis unavailable (%d failed calls since the last warning): %s", self._since, what
+            )
+            self._last, self._since = now, 0
+
+
+#: What every /v1 route may answer besides its success, for the OpenAPI schema.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid X-API-Key header"},
+    422: {"description": "A path or query value is invalid; `detail` says which and why"},
+    503: {"description": "Redis did not answer in time; try again"},
+}
+
+
 class RequestMetrics:
     """Counts and times every request by route template and status. Plain ASGI: Starlette's
     `@app.middleware` wrapper costs more per request than a whole offers lookup."""
@@ -151,6 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry_on_timeout=False,
     )
     store = AsyncOfferReader(client, RedisKeys(settings.redis.key_prefix))
+    outages = OutageLog()
     producer: list[KafkaSink] = []  # made on first use: lookups never need Kafka
 
     @asynccontextmanager
@@ -179,24 +278,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     secured = [Depends(api_key)]
 
+    app.add_middleware(Gatekeeper, keys=keys, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(RequestMetrics)
 
     @app.exception_handler(redis.RedisError)
     async def redis_unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
-        log.warning("Redis error on %s: %s", request.url.path, exc)
+        outages.failed(f"{request.url.path}: {exc}")
         return JSONResponse({"detail": "the offer store (Redis) is unavailable"}, 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad value back: a large body would come back whole.
+        detail = [
+            {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, 422)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse({"detail": "internal error"}, 500)
 
-    @app.get("/v1/users/{user_id}/offers", dependencies=secured)
+    @app.get("/v1/users/{user_id}/offers", dependencies=secured, responses=_ERRORS)
     async def user_offers(user_id: UserId) -> OffersResponse:
         found = await store.offers(user_id)
         return OffersResponse(user_id=user_id, offers=[Offer.model_validate(o) for o in found])
 
-    @app.get("/v1/users/{user_id}/recommendations", dependencies=secured)
+    @app.get("/v1/users/{user_id}/recommendations", dependencies=secured, responses=_ERRORS)
     async def user_recommendations(
         user_id: UserId,
         k: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
@@ -208,7 +317,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/v1/users/{user_id}/session",
         dependencies=secured,
-        responses={404: {"description": "No live session for this user"}},
+        responses={**_ERRORS, 404: {"description": "No live session for this user"}},
     )
     async def user_session(user_id: UserId) -> SessionResponse:
         features = await store.session(user_id)
@@ -221,7 +330,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=secured,
         status_code=202,
         responses={
+            **_ERRORS,
             404: {"description": "No such offer for this user"},
+            413: {"description": "The body is over BACKBEAT_API_MAX_BODY_BYTES"},
             503: {"description": "Kafka or Redis unavailable; send again"},
         },
     )

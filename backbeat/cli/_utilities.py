@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any, NoReturn
 
 import orjson
@@ -47,6 +49,21 @@ def expected_errors() -> Iterator[None]:
         yield
     except EXPECTED_ERRORS as exc:
         exit_with_error(str(exc))
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a supervisor's stop) ends the block as Ctrl-C does, so the command's own
+    clean-up runs: producers flush, what was read is reported."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def print_json(data: Any) -> None:

@@ -20,6 +20,8 @@ from backbeat.cli import (
     stack,
     warehouse,
 )
+from backbeat.cli._utilities import exit_with_error
+from backbeat.settings import SettingsError, get_settings
 
 app = typer.Typer(
     name="backbeat",
@@ -55,6 +57,10 @@ def root(
     ] = False,
 ) -> None:
     """Backbeat command line."""
+    try:  # a wrong environment is one line naming the variable, before any command runs
+        get_settings()
+    except SettingsError as exc:
+        exit_with_error(str(exc))
 
 
 def main() -> None:

@@ -13,7 +13,13 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from backbeat.cli._utilities import err_console, exit_with_error, expected_errors, require_kafka
+from backbeat.cli._utilities import (
+    err_console,
+    exit_with_error,
+    expected_errors,
+    require_kafka,
+    sigterm_as_interrupt,
+)
 from backbeat.emit.offer_responder import ApiOfferResponder, OfferApiError
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import RunStats, run_replay, run_simulation
@@ -97,11 +103,19 @@ def _live_progress() -> Iterator[Live]:
         yield live
 
 
-def _summary(stats: RunStats, output: str) -> None:
+def _summary(stats: RunStats, output: str, lines: bool = False) -> None:
     table = Table("topic", "records", title=f"written to {output}", title_justify="left")
     for topic, count in sorted(stats.counts.items()):
         table.add_row(topic, f"{count:,}")
     err_console.print(table)
+    if lines:  # a replay: what it read, whatever topics the files held
+        rate = stats.lines / max(stats.elapsed_s, 1e-9)
+        err_console.print(
+            f"{stats.lines:,} lines read, {stats.records:,} records written in "
+            f"{stats.elapsed_s:.1f}s ({rate:,.0f} lines/s)",
+            highlight=False,
+        )
+        return
     err_console.print(
         f"{stats.page_views:,} events in {stats.elapsed_s:.1f}s ({stats.rate():,.0f} events/s)",
         highlight=False,
@@ -226,7 +240,7 @@ def generate(
             speed = 1.0
         anchor = max(params.start_ms, epoch_ms(now)) if continuous else params.start_ms
         sink = _sink(output)
-        with _live_progress() as live:
+        with _live_progress() as live, sigterm_as_interrupt():
             try:
                 stats = run_simulation(
                     simulator, sink, Pacer(speed, anchor), lambda s: live.update(_progress_line(s))
@@ -261,13 +275,16 @@ def replay(
     with expected_errors():
         sink = _sink(output)
         retime_to = epoch_ms(datetime.now(UTC)) if retime else None
-        with _live_progress() as live:
+        with _live_progress() as live, sigterm_as_interrupt():
             try:
                 stats = run_replay(
                     paths, sink, retime_to, speed, lambda s: live.update(_progress_line(s))
                 )
             except _ERRORS as exc:
                 exit_with_error(str(exc))
-    _summary(stats, output)
+            except KeyboardInterrupt:
+                err_console.print("[yellow]interrupted: flushed what was replayed[/]")
+                return
+    _summary(stats, output, lines=True)
     if stats.rejected:
         err_console.print(f"[yellow]{stats.rejected:,} lines were rejected (see dead_letter)[/]")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from backbeat.cli._utilities import console, err_console, exit_with_error, print_json, require_kafka
+from backbeat.kafka.admin import watermarks
+from backbeat.kafka.topics import LOADER_TOPICS
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
-from backbeat.warehouse.raw_writer import open_raw_writer
-from dataflows.launch import init_recovery, loader_command, run_dataflow
+from backbeat.warehouse.raw_writer import open_raw_writer, raw_location
+from dataflows.launch import EXIT_REFUSED, init_recovery, loader_command, run_dataflow
 
 app = typer.Typer()
 
@@ -51,6 +55,15 @@ def load(
             help='host:port of every loader process, in process order: "h1:2101;h2:2101".',
         ),
     ] = None,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload",
+            help="Forget the loader's recovery state and load every topic from the earliest "
+            "record Kafka holds; rows already in raw are skipped. For a warehouse that lost "
+            "rows (the loader refuses to resume then, and says so).",
+        ),
+    ] = False,
 ) -> None:
     """Run the loader dataflow: Kafka -> validated micro-batches -> raw tables, exactly once.
 
@@ -66,12 +79,16 @@ def load(
     except ValueError as exc:
         exit_with_error(str(exc))
     loader = settings.loader
+    if reload:
+        _forget_recovery(loader.recovery_dir)
+        _report_beyond_retention(settings)
     init_recovery(loader.recovery_dir)
     argv = loader_command(loader, exit_when_idle, workers)
     port = loader.metrics_port + (process_id or 0)
     metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if loader.metrics_port else ""
     err_console.print(
-        f"loading {settings.kafka.bootstrap_servers} -> {_raw_location(settings)}{metrics}",
+        f"loading {settings.kafka.bootstrap_servers} -> "
+        f"{raw_location(settings.warehouse)}{metrics}",
         highlight=False,
     )
     environment = dict(os.environ)
@@ -80,16 +97,37 @@ def load(
             exit_with_error(f"--process-id {process_id} has no address in --addresses")
         environment |= {"BYTEWAX_PROCESS_ID": str(process_id), "BYTEWAX_ADDRESSES": addresses}
     code = run_dataflow(argv, environment)
+    if code == EXIT_REFUSED:  # the loader said why
+        raise typer.Exit(code)
     if code != 0:
         exit_with_error(f"the loader exited with code {code}", code=code if code > 0 else 1)
     _print_raw_counts()
 
 
-def _raw_location(settings: Settings) -> str:
-    warehouse = settings.warehouse
-    if warehouse.backend == "bigquery":
-        return f"BigQuery {warehouse.bigquery_project}.{warehouse.raw_dataset}"
-    return f"{warehouse.dir}/raw"
+def _forget_recovery(directory: Path) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+        err_console.print(f"forgot the loader's recovery state in {directory}", highlight=False)
+
+
+def _report_beyond_retention(settings: Settings) -> None:
+    """Say loudly which stored-to-be offsets Kafka no longer has: those cannot be reloaded."""
+    writer = open_raw_writer(settings.warehouse)
+    try:
+        stored = writer.stored_offsets()
+    finally:
+        writer.close()
+    lost = [
+        (topic, partition, stored.get((topic, partition), -1) + 1, low - 1)
+        for (topic, partition), (low, _) in watermarks(settings.kafka, LOADER_TOPICS).items()
+        if low > stored.get((topic, partition), -1) + 1 and (topic, partition) in stored
+    ]
+    for topic, partition, first, last in lost:
+        err_console.print(
+            f"[red]lost for good: {topic} partition {partition} offsets {first}..{last} are "
+            "not in raw and no longer in Kafka (retention)[/]",
+            highlight=False,
+        )
 
 
 def _print_raw_counts() -> None:

@@ -12,11 +12,17 @@ import msgspec
 from msgspec import UNSET
 
 from backbeat.emit.pacing import Pacer
-from backbeat.emit.sinks import EventSink
+from backbeat.emit.sinks import EventSink, RecordTooLarge
 from backbeat.events.codec import EventDecodeError, encode
 from backbeat.events.keys import kafka_key
 from backbeat.events.schemas import EventRecord
-from backbeat.events.sources import EventFileReader, input_files, read_lines, topic_from_file_name
+from backbeat.events.sources import (
+    EventFileReader,
+    SourceLine,
+    input_files,
+    read_lines,
+    topic_from_file_name,
+)
 from backbeat.kafka.dead_letter import DeadLetter
 from backbeat.simulator.engine import Simulator
 
@@ -30,6 +36,8 @@ class RunStats:
     counts: Counter[str] = field(default_factory=Counter)
     latest_ms: int = 0
     rejected: int = 0
+    #: Lines read (a replay).
+    lines: int = 0
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -88,6 +96,17 @@ def _shifted(record: EventRecord, offset_ms: int) -> EventRecord:
     return msgspec.structs.replace(record, **changes)
 
 
+def _letter(line: SourceLine, error: str, topic: str | None) -> DeadLetter:
+    return DeadLetter(
+        original=line.value,
+        error=error,
+        stage="replay",
+        source_topic=topic,
+        source_file=str(line.path),
+        source_line=line.line_no,
+    )
+
+
 def run_replay(
     paths: Sequence[Path],
     sink: EventSink,
@@ -104,26 +123,16 @@ def run_replay(
     stats = RunStats(counts=sink.counts)
     offset_ms: int | None = None
     pacer: Pacer | None = None
-    seen = 0
     try:
         for path in files:
             file_topic = topic_from_file_name(path)
             for line in read_lines(path):
-                seen += 1
+                stats.lines += 1
                 try:
                     records = reader.records(line, file_topic)
                 except EventDecodeError as exc:
                     stats.rejected += 1
-                    sink.reject(
-                        DeadLetter(
-                            original=line.value,
-                            error=str(exc),
-                            stage="replay",
-                            source_topic=file_topic,
-                            source_file=str(path),
-                            source_line=line.line_no,
-                        )
-                    )
+                    sink.reject(_letter(line, str(exc), file_topic))
                     continue
                 for topic, record in records:
                     if offset_ms is None:
@@ -135,9 +144,14 @@ def run_replay(
                     ts = record.ts  # type: ignore[attr-defined]
                     if pacer is not None and speed is not None:
                         pacer.wait_for(ts)
-                    sink.write(topic, kafka_key(record), encode(record))
+                    try:
+                        sink.write(topic, kafka_key(record), encode(record))
+                    except RecordTooLarge as exc:
+                        stats.rejected += 1
+                        sink.reject(_letter(line, f"{line.where}: {exc}", topic))
+                        continue
                     stats.latest_ms = max(stats.latest_ms, ts)
-                if progress and seen % _PROGRESS_EVERY == 0:
+                if progress and stats.lines % _PROGRESS_EVERY == 0:
                     progress(stats)
     finally:
         sink.close()

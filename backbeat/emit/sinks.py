@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import msgspec
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, DeadLetter, Headers
 from backbeat.kafka.topics import EVENT_TOPICS
@@ -23,6 +23,9 @@ from backbeat.warehouse.raw_writer import RawWriter
 from backbeat.warehouse.rows import RawRow
 
 _WRITE_BUFFER = 1 << 20
+_LIBRDKAFKA_MAX_BYTES = 1_000_000  # librdkafka's default message.max.bytes
+#: Room left in a dead letter for its headers (the reason, the file name).
+_LETTER_HEADROOM = 16_384
 
 
 class EventSink(Protocol):
@@ -86,6 +89,17 @@ class KafkaDeliveryError(RuntimeError):
     """Kafka refused records; the message says how many and why."""
 
 
+class RecordTooLarge(ValueError):
+    """One record is over the producer's `message.max.bytes`: Kafka cannot carry it."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the record is {size:,} bytes, over Kafka's limit of {limit:,} (message.max.bytes)"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class KafkaSink:
     """Produces to Kafka with batching; every record is confirmed before `close` returns.
 
@@ -108,7 +122,9 @@ class KafkaSink:
             "compression.type": "lz4",
             "queue.buffering.max.messages": 500_000,
         }
-        self._producer = Producer(settings.client_config(**options))
+        config = settings.client_config(**options)
+        self.max_bytes = int(config.get("message.max.bytes", _LIBRDKAFKA_MAX_BYTES))
+        self._producer = Producer(config)
         self._since_poll = 0
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
@@ -131,6 +147,10 @@ class KafkaSink:
                 break
             except BufferError:  # local queue full: let librdkafka send, then retry
                 self._producer.poll(0.05)
+            except KafkaException as exc:
+                if exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise RecordTooLarge(len(value), self.max_bytes) from None
+                raise
         self.counts[topic] += 1
         self._since_poll += 1
         if self._since_poll >= 1000:
@@ -138,6 +158,8 @@ class KafkaSink:
             self._since_poll = 0
 
     def reject(self, dead: DeadLetter) -> None:
+        if len(dead.original) > self.max_bytes - _LETTER_HEADROOM:  # keep what fits
+            dead = dead.truncated(self.max_bytes - _LETTER_HEADROOM)
         self.write(DEAD_LETTER_TOPIC, None, dead.original, dead.headers())
 
     def close(self, timeout_s: float = 60.0) -> None:

@@ -8,16 +8,35 @@ camelCase (`session_id` <-> `sessionId`).
 Device fields (`city` ... `lat`) are always written by the Kafka fork, but are optional
 here because events mapped from the old single-stream format have no zip or coordinates.
 Unknown fields are rejected rather than dropped, so nothing is silently lost on the way to raw.
+
+Every number is bounded to what its warehouse column holds and what the field can mean (ids
+within INT64 and not negative, times within TIMESTAMP's range, coordinates on the globe,
+durations positive), so a record that passes decoding can always be stored.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
 from backbeat.kafka.topics import OFFER_EVENTS_TOPIC, OFFERS_TOPIC
+
+INT64_MAX: Final = 2**63 - 1
+#: 9999-12-31T23:59:59.999Z, the last instant a BigQuery TIMESTAMP (and Python's date) holds.
+MAX_EPOCH_MS: Final = 253_402_300_799_999
+
+#: Epoch milliseconds from 1970 to the end of year 9999 (the event-time window is narrower).
+EpochMs = Annotated[int, Meta(ge=0, le=MAX_EPOCH_MS)]
+#: A user, session or position counter: an INT64 that is never negative.
+Id = Annotated[int, Meta(ge=0, le=INT64_MAX)]
+HttpStatus = Annotated[int, Meta(ge=100, le=599)]
+Latitude = Annotated[float, Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Meta(ge=-180.0, le=180.0)]
+#: A song's length in seconds: positive and finite (a day at most).
+Seconds = Annotated[float, Meta(gt=0.0, le=86_400.0)]
+Priority = Annotated[int, Meta(ge=-INT64_MAX, le=INT64_MAX)]
 
 
 class EventRecord(
@@ -34,29 +53,29 @@ class EventRecord(
 class PageViewEvent(EventRecord, kw_only=True):
     """`page_view_events`: one per simulated event."""
 
-    ts: int
-    session_id: int
+    ts: EpochMs
+    session_id: Id
     page: str
     auth: str
     method: str
-    status: int
+    status: HttpStatus
     level: str
-    item_in_session: int
+    item_in_session: Id
     city: str | UnsetType = UNSET
     zip: str | UnsetType = UNSET
     state: str | UnsetType = UNSET
     user_agent: str | UnsetType = UNSET
-    lon: float | UnsetType = UNSET
-    lat: float | UnsetType = UNSET
-    user_id: int | UnsetType = UNSET
+    lon: Longitude | UnsetType = UNSET
+    lat: Latitude | UnsetType = UNSET
+    user_id: Id | UnsetType = UNSET
     last_name: str | UnsetType = UNSET
     first_name: str | UnsetType = UNSET
     gender: str | UnsetType = UNSET
-    registration: int | UnsetType = UNSET
+    registration: EpochMs | UnsetType = UNSET
     tag: str | UnsetType = UNSET
     artist: str | UnsetType = UNSET
     song: str | UnsetType = UNSET
-    duration: float | UnsetType = UNSET
+    duration: Seconds | UnsetType = UNSET
 
 
 class ListenEvent(EventRecord, kw_only=True):
@@ -64,44 +83,44 @@ class ListenEvent(EventRecord, kw_only=True):
 
     artist: str
     song: str
-    duration: float
-    ts: int
-    session_id: int
+    duration: Seconds
+    ts: EpochMs
+    session_id: Id
     auth: str
     level: str
-    item_in_session: int
+    item_in_session: Id
     city: str | UnsetType = UNSET
     zip: str | UnsetType = UNSET
     state: str | UnsetType = UNSET
     user_agent: str | UnsetType = UNSET
-    lon: float | UnsetType = UNSET
-    lat: float | UnsetType = UNSET
-    user_id: int | UnsetType = UNSET
+    lon: Longitude | UnsetType = UNSET
+    lat: Latitude | UnsetType = UNSET
+    user_id: Id | UnsetType = UNSET
     last_name: str | UnsetType = UNSET
     first_name: str | UnsetType = UNSET
     gender: str | UnsetType = UNSET
-    registration: int | UnsetType = UNSET
+    registration: EpochMs | UnsetType = UNSET
     tag: str | UnsetType = UNSET
 
 
 class AuthEvent(EventRecord, kw_only=True):
     """`auth_events`: the event right after a Login page; user fields only on success."""
 
-    ts: int
-    session_id: int
+    ts: EpochMs
+    session_id: Id
     level: str
-    item_in_session: int
+    item_in_session: Id
     city: str | UnsetType = UNSET
     zip: str | UnsetType = UNSET
     state: str | UnsetType = UNSET
     user_agent: str | UnsetType = UNSET
-    lon: float | UnsetType = UNSET
-    lat: float | UnsetType = UNSET
-    user_id: int | UnsetType = UNSET
+    lon: Longitude | UnsetType = UNSET
+    lat: Latitude | UnsetType = UNSET
+    user_id: Id | UnsetType = UNSET
     last_name: str | UnsetType = UNSET
     first_name: str | UnsetType = UNSET
     gender: str | UnsetType = UNSET
-    registration: int | UnsetType = UNSET
+    registration: EpochMs | UnsetType = UNSET
     tag: str | UnsetType = UNSET
     success: bool
 
@@ -109,22 +128,22 @@ class AuthEvent(EventRecord, kw_only=True):
 class StatusChangeEvent(EventRecord, kw_only=True):
     """`status_change_events`: a Submit Upgrade / Submit Downgrade; `level` is the level before."""
 
-    ts: int
-    session_id: int
+    ts: EpochMs
+    session_id: Id
     auth: str
     level: str
-    item_in_session: int
+    item_in_session: Id
     city: str | UnsetType = UNSET
     zip: str | UnsetType = UNSET
     state: str | UnsetType = UNSET
     user_agent: str | UnsetType = UNSET
-    lon: float | UnsetType = UNSET
-    lat: float | UnsetType = UNSET
-    user_id: int | UnsetType = UNSET
+    lon: Longitude | UnsetType = UNSET
+    lat: Latitude | UnsetType = UNSET
+    user_id: Id | UnsetType = UNSET
     last_name: str | UnsetType = UNSET
     first_name: str | UnsetType = UNSET
     gender: str | UnsetType = UNSET
-    registration: int | UnsetType = UNSET
+    registration: EpochMs | UnsetType = UNSET
     tag: str | UnsetType = UNSET
 
 
@@ -146,14 +165,14 @@ class OfferRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=F
     the event time of the page view that triggered it, `expires_at` epoch ms, `payload` the
     offer's details as a JSON object in a string."""
 
-    ts: int
+    ts: EpochMs
     offer_id: str
-    user_id: int
+    user_id: Id
     rule_id: str
     offer_type: str
     reason: str
-    priority: int
-    expires_at: int
+    priority: Priority
+    expires_at: EpochMs
     holdout: bool
     payload: str
 
@@ -162,9 +181,9 @@ class OfferEventRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     """`offer_events`: what the app reported through the API about an offer (impression,
     click, accept, dismiss); `ts` is when the API received it."""
 
-    ts: int
+    ts: EpochMs
     offer_id: str
-    user_id: int
+    user_id: Id
     offer_type: str
     type: str
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from backbeat.events.codec import EventDecodeError
+from backbeat.events.codec import EventDecodeError, printable, repeats_keys
 from backbeat.events.legacy import LegacyEvent, LegacyMapper, is_legacy
 from backbeat.events.schemas import SCHEMA_TOPICS, TOPIC_SCHEMAS, EventRecord
 
@@ -84,17 +84,29 @@ class EventFileReader:
         self._legacy = LegacyMapper()
 
     def records(self, line: SourceLine, topic: str | None = None) -> list[tuple[str, EventRecord]]:
-        """(topic, record) pairs for one line; EventDecodeError names the file and line."""
+        """(topic, record) pairs for one line; EventDecodeError names the file and line.
+
+        Nothing else escapes: a line is evidence from outside, and one bad line must not
+        end a replay. Records mapped from the old format are checked by the loader.
+        """
         try:
             generic = _GENERIC.decode(line.value)
         except msgspec.DecodeError as exc:
-            raise EventDecodeError(f"{line.where}: not JSON: {exc}") from None
+            raise EventDecodeError(printable(f"{line.where}: not JSON: {exc}")) from None
+        except UnicodeDecodeError as exc:
+            raise EventDecodeError(
+                f"{line.where}: not UTF-8: byte {exc.object[exc.start]:#04x} in a string"
+            ) from None
+        if repeats_keys(line.value, len(generic)):
+            raise EventDecodeError(f"{line.where}: a key appears more than once")
         try:
             if topic is None and is_legacy(generic):
                 old = msgspec.convert(generic, LegacyEvent)
                 return [(SCHEMA_TOPICS[type(r)], r) for r in self._legacy.map(old)]
             topic = topic or topic_from_keys(generic)
             return [(topic, msgspec.convert(generic, TOPIC_SCHEMAS[topic]))]
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, ValueError, OverflowError) as exc:
             kind = "old-format" if topic is None else topic
-            raise EventDecodeError(f"{line.where}: invalid {kind} record: {exc}") from None
+            raise EventDecodeError(
+                printable(f"{line.where}: invalid {kind} record: {exc}")
+            ) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from backbeat.settings.kafka import KafkaSettings
@@ -46,3 +46,24 @@ def ensure_topics(
         elif error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise error
     return created
+
+
+def watermarks(
+    settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 10.0
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(low, high) offsets of every partition of `topics` that exist: the records Kafka
+    still holds are low .. high - 1."""
+    consumer = Consumer(settings.client_config(**{"group.id": "backbeat-watermarks"}))
+    try:
+        metadata = consumer.list_topics(timeout=timeout_s)
+        found = {}
+        for topic in topics:
+            if topic not in metadata.topics:
+                continue
+            for partition in metadata.topics[topic].partitions:
+                found[(topic, partition)] = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=timeout_s
+                )
+        return found
+    finally:
+        consumer.close()

@@ -15,14 +15,21 @@ Headers: why and where it failed, as UTF-8 strings:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Final
 
-DEAD_LETTER_TOPIC: Final = "dead_letter"
+from backbeat.kafka.topics import DEAD_LETTER_TOPIC
 
-#: Kafka record headers as confluent-kafka takes them.
+__all__ = ["DEAD_LETTER_TOPIC", "LOADER_STAGE", "DeadLetter", "parse_headers"]
+
+#: The stage name of the loader's own rejections (it lands them itself, so it skips them
+#: when it reads the topic back).
+LOADER_STAGE: Final = "loader"
+
+#: Kafka record headers as confluent-kafka takes them, and as it gives them back.
 Headers = list[tuple[str, str | bytes | None]]
+ReadHeaders = list[tuple[str, bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,51 @@ class DeadLetter:
         }
         return [(name, str(value).encode()) for name, value in fields.items() if value is not None]
 
+    def truncated(self, keep: int) -> DeadLetter:
+        """The letter with only the first `keep` bytes of the original (one Kafka cannot
+        carry whole); the reason says so, and where the whole record is, if known."""
+        where = (
+            f"; the whole record is at {self.source_file}:{self.source_line}"
+            if self.source_file
+            else ""
+        )
+        return replace(
+            self,
+            original=self.original[:keep],
+            error=f"{self.error} (the letter keeps its first {keep:,} of "
+            f"{len(self.original):,} bytes{where})",
+        )
 
-def parse_headers(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:
-    """Headers of a dead-letter record as a dict of strings."""
+    @classmethod
+    def from_record(cls, value: bytes | None, headers: ReadHeaders | None) -> DeadLetter:
+        """A letter as read back from the topic. Anyone can write to it, so nothing here
+        may fail: a missing or garbled header is a missing value."""
+        fields = parse_headers(headers)
+        return cls(
+            original=value or b"",
+            error=fields.get("bb.error") or "no reason given (no bb.error header)",
+            stage=fields.get("bb.stage") or "unknown",
+            source_topic=fields.get("bb.source.topic"),
+            source_partition=_int_or_none(fields.get("bb.source.partition")),
+            source_offset=_int_or_none(fields.get("bb.source.offset")),
+            source_file=fields.get("bb.source.file"),
+            source_line=_int_or_none(fields.get("bb.source.line")),
+        )
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        number = int(text) if text is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and -(2**63) <= number < 2**63 else None
+
+
+def parse_headers(headers: ReadHeaders | None) -> dict[str, str]:
+    """Headers of a dead-letter record as a dict of strings (bytes that are not UTF-8 are
+    replaced, never raised on)."""
     return {
-        name: value.decode() for name, value in headers or [] if name.startswith("bb.") and value
+        name: value.decode("utf-8", "replace")
+        for name, value in headers or []
+        if name.startswith("bb.") and value
     }

@@ -50,7 +50,7 @@ class DuckDBResults:
     def append(self, scan: QualityScan) -> int:
         import duckdb
 
-        from backbeat.warehouse.duckdb.types import duckdb_type
+        from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
 
         rows = result_rows(scan)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,7 @@ class DuckDBResults:
                 f"INSERT INTO results VALUES ({placeholders})",  # noqa: S608 (placeholders only)
                 [[row[n] for n in names] for row in rows],
             )
-            connection.execute(f"COPY results TO '{partial}' (FORMAT parquet)")
+            connection.execute(f"COPY results TO {sql_string(partial)} (FORMAT parquet)")
         os.replace(partial, final)
         return len(rows)
 

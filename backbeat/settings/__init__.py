@@ -9,7 +9,12 @@ Tests and embedding code override values with `temporary_settings`, never by edi
 
 from __future__ import annotations
 
-from backbeat.settings.context import get_settings, temporary_settings, with_overrides
+from backbeat.settings.context import (
+    SettingsError,
+    get_settings,
+    temporary_settings,
+    with_overrides,
+)
 from backbeat.settings.root import Settings
 
-__all__ = ["Settings", "get_settings", "temporary_settings", "with_overrides"]
+__all__ = ["Settings", "SettingsError", "get_settings", "temporary_settings", "with_overrides"]

@@ -22,6 +22,12 @@ class ApiSettings(SettingsGroup):
     host: str = Field(default="127.0.0.1", description="Address uvicorn binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port uvicorn listens on.")
     workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    max_body_bytes: int = Field(
+        default=16_384,
+        ge=256,
+        description="Largest request body accepted (an offer event is under 100 bytes); "
+        "larger ones are refused with 413 before they are read.",
+    )
     redis_timeout_ms: int = Field(
         default=250,
         ge=1,

@@ -19,6 +19,9 @@ def settings_config(group: str) -> SettingsConfigDict:
         validate_default=True,
         # Overrides pass field names even where a field also has an env alias.
         populate_by_name=True,
+        # A rejected value may be a secret (an API key list, a URL with a password): errors
+        # name the variable and the rule, never the value.
+        hide_input_in_errors=True,
     )
 
 

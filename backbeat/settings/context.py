@@ -8,14 +8,44 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
+
+from backbeat.settings.base import SettingsGroup
 from backbeat.settings.root import Settings
 
 _override: ContextVar[Settings | None] = ContextVar("backbeat_settings_override", default=None)
 
 
+class SettingsError(ValueError):
+    """The environment (or `.env`) sets a value Backbeat cannot use; the message names each
+    variable and the rule it breaks, never the value (it may be a secret)."""
+
+
 @cache
 def _from_environment() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_readable(exc)) from None
+
+
+def _readable(error: ValidationError) -> str:
+    groups = {group.__name__: group for group in _groups()}
+    group = groups.get(error.title)
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = group.env_name(field) if group is not None and field else error.title
+        problems.append(f"{name}: {item['msg']}")
+    return "invalid setting " + "; ".join(problems)
+
+
+def _groups() -> list[type[SettingsGroup]]:
+    return [
+        field.annotation
+        for field in Settings.model_fields.values()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, SettingsGroup)
+    ]
 
 
 def get_settings() -> Settings:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from backbeat.settings.api import ApiSettings
 from backbeat.settings.dashboard import DashboardSettings
+from backbeat.settings.events import EventsSettings
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.loader import LoaderSettings
 from backbeat.settings.prefect import PrefectSettings
@@ -25,6 +26,7 @@ class Settings(BaseModel):
     prefect: PrefectSettings = Field(default_factory=PrefectSettings)
     stack: StackSettings = Field(default_factory=StackSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
     loader: LoaderSettings = Field(default_factory=LoaderSettings)
     sessions: SessionsSettings = Field(default_factory=SessionsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -11,15 +11,19 @@ the Kafka coordinates and load metadata:
 | `_ingested_at` | when the micro-batch holding it was written to the warehouse |
 | `event_date` | UTC date of `ts`: the partition (a Hive folder on DuckDB, a column on BigQuery) |
 
-`dead_letter` keeps what failed validation: source coordinates, the reason and the bytes.
+`dead_letter` keeps every rejection, the loader's and those other stages (a replay) sent to
+the `dead_letter` topic: where the record came from (a topic's coordinates, or a file and
+line), who rejected it (`stage`), the reason, the original bytes, and where the loader read
+it (`_topic`, `_partition`, `_offset`: the idempotency key, as in every raw table).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, get_args
+from typing import Annotated, Any, Final, get_args, get_origin
 
 import msgspec
+from msgspec import UnsetType
 
 from backbeat.events.schemas import LOADED_SCHEMAS
 from backbeat.kafka.topics import LOADED_TOPICS
@@ -40,9 +44,15 @@ DEAD_LETTER_COLUMNS: Final = (
     ("source_topic", "STRING"),
     ("source_partition", "INT64"),
     ("source_offset", "INT64"),
+    ("source_file", "STRING"),
+    ("source_line", "INT64"),
+    ("stage", "STRING"),
     ("error", "STRING"),
     ("original", "BYTES"),
     ("failed_at", "TIMESTAMP"),
+    ("_topic", "STRING"),
+    ("_partition", "INT64"),
+    ("_offset", "INT64"),
 )
 
 _PYTHON_TYPES: Final = {int: "INT64", str: "STRING", float: "FLOAT64", bool: "BOOL"}
@@ -60,11 +70,19 @@ class EventColumn:
         return self.name in TIMESTAMP_FIELDS
 
 
+def _python_type(annotation: Any) -> Any:
+    """`int` for `int`, `Annotated[int, ...]` and `Annotated[int, ...] | UnsetType`."""
+    if get_origin(annotation) is Annotated:
+        return _python_type(get_args(annotation)[0])
+    options = [option for option in get_args(annotation) if option is not UnsetType]
+    return _python_type(options[0]) if options else annotation
+
+
 def event_columns(topic: str) -> list[EventColumn]:
     """The event fields of `topic`, in eventsim's order, with warehouse types."""
     columns = []
     for field in msgspec.structs.fields(LOADED_SCHEMAS[topic]):
-        python_type = next(t for t in get_args(field.type) or (field.type,) if t in _PYTHON_TYPES)
+        python_type = _python_type(field.type)
         kind = "TIMESTAMP" if field.encode_name in TIMESTAMP_FIELDS else _PYTHON_TYPES[python_type]
         columns.append(EventColumn(field.encode_name, kind))
     return columns

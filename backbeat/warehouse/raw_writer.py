@@ -8,9 +8,9 @@ stored when it starts, and skips rows at or below them (a replay after a crash).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.rows import LoaderRow
@@ -29,6 +29,11 @@ class RawWriter(Protocol):
         """The highest offset of `topic`/`partition` in its raw table (-1: none)."""
         ...
 
+    def stored_offsets(self) -> dict[tuple[str, int], int]:
+        """The highest offset stored per Kafka (topic, partition), in any raw table (its
+        own or `dead_letter`) and any day: how far the warehouse holds what was read."""
+        ...
+
     def unwritten(self, rows: Sequence[LoaderRow]) -> list[LoaderRow]:
         """The rows that are not stored yet (above their high-water mark)."""
         ...
@@ -38,6 +43,23 @@ class RawWriter(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def stored_offsets(marks: Mapping[tuple[Any, ...], int]) -> dict[tuple[str, int], int]:
+    """Per (topic, partition), the highest of the writer's marks, keyed (table, topic,
+    partition, ...)."""
+    highest: dict[tuple[str, int], int] = {}
+    for key, offset in marks.items():
+        where = (key[1], key[2])
+        highest[where] = max(highest.get(where, -1), offset)
+    return highest
+
+
+def raw_location(settings: WarehouseSettings) -> str:
+    """Where the raw tables are, for messages."""
+    if settings.backend == "bigquery":
+        return f"BigQuery {settings.bigquery_project}.{settings.raw_dataset}"
+    return f"{settings.dir}/raw"
 
 
 def open_raw_writer(settings: WarehouseSettings) -> RawWriter:

@@ -17,19 +17,30 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import cast
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from prometheus_client import Gauge
 
+from backbeat.events.schemas import MAX_EPOCH_MS
 from backbeat.kafka.admin import admin_client
+from backbeat.kafka.dead_letter import ReadHeaders
 from backbeat.settings.kafka import KafkaSettings
 
-KAFKA_LAG = Gauge(
-    "backbeat_loader_kafka_lag_records",
-    "Records in a partition not yet read by the loader (high watermark - next offset)",
-    ["topic", "partition"],
-)
+
+@cache
+def lag_gauge(dataflow: str) -> Gauge:
+    """`backbeat_<dataflow>_kafka_lag_records`: each dataflow reports its own lag."""
+    return Gauge(
+        f"backbeat_{dataflow}_kafka_lag_records",
+        f"Records in a partition not yet read by the {dataflow} dataflow "
+        "(high watermark - next offset)",
+        ["topic", "partition"],
+    )
+
+
 _LAG_EVERY_S = 5.0
 _IDLE_WAKE = timedelta(milliseconds=50)  # after an empty read at the end of the log
 _EMPTY_WAKE = timedelta(milliseconds=10)  # after an empty read elsewhere (data in flight)
@@ -70,6 +81,7 @@ class KafkaRecord:
     timestamp_ms: int
     key: bytes | None
     value: bytes | None
+    headers: ReadHeaders | None = None
 
 
 class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
@@ -82,8 +94,10 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
         batch_size: int,
         exit_when_idle_s: float | None,
         stop: threading.Event,
+        lag: Gauge,
     ) -> None:
         self._topic, self._partition = topic, partition
+        self._lag = lag
         self._next_offset = next_offset
         self._batch_size = batch_size
         self._exit_when_idle_s = exit_when_idle_s
@@ -116,7 +130,8 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
                     f"reading {self._topic}[{self._partition}] from Kafka failed: {error}"
                 )
             _, stamp = message.timestamp()
-            timestamp = -1 if stamp is None else stamp  # -1: no timestamp
+            # -1: none, or none a warehouse can store (a producer may set any int64).
+            timestamp = stamp if stamp is not None and 0 <= stamp <= MAX_EPOCH_MS else -1
             offset = message.offset()
             assert offset is not None  # only error events lack one
             self._end.record()
@@ -128,6 +143,7 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
                     timestamp,
                     message.key(),
                     message.value(),
+                    cast(ReadHeaders | None, message.headers()),
                 )
             )
         self._last_read_empty = not batch
@@ -166,7 +182,7 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
             return
         self._lag_checked = now
         position = self._next_offset if self._next_offset >= 0 else low
-        KAFKA_LAG.labels(**self._labels).set(max(0, high - position))
+        self._lag.labels(**self._labels).set(max(0, high - position))
 
     def snapshot(self) -> int:
         return self._next_offset
@@ -185,7 +201,9 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
         batch_size: int = 5000,
         exit_when_idle_s: float | None = None,
         stop: threading.Event | None = None,
+        dataflow: str = "loader",
     ) -> None:
+        """`dataflow` names the lag metric, `backbeat_<dataflow>_kafka_lag_records`."""
         if not topics:
             raise ValueError(f"at least one topic is needed, got {topics!r}")
         if batch_size < 1:
@@ -197,6 +215,7 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
         self._batch_size = batch_size
         self._exit_when_idle_s = exit_when_idle_s
         self._stop = stop or threading.Event()
+        self._lag = lag_gauge(dataflow)
 
     def list_parts(self) -> list[str]:
         metadata = admin_client(self._settings).list_topics(timeout=10)
@@ -219,4 +238,5 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
             self._batch_size,
             self._exit_when_idle_s,
             self._stop,
+            self._lag,
         )

@@ -8,6 +8,7 @@ before the table so a crash in between repeats a dead letter rather than losing 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,11 +17,14 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from confluent_kafka import Producer
 from prometheus_client import Counter, Histogram
 
-from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, DeadLetter
+from backbeat.events.codec import printable
+from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, LOADER_STAGE, DeadLetter
 from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.raw_writer import RawWriter, open_raw_writer
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
+
+log = logging.getLogger("backbeat.loader")
 
 ROWS_WRITTEN = Counter(
     "backbeat_loader_rows_written_total", "Rows written to raw tables", ["table"]
@@ -30,6 +34,11 @@ ROWS_SKIPPED = Counter(
 )
 DEAD_LETTERS = Counter(
     "backbeat_loader_dead_letters_total", "Records rejected by validation", ["topic"]
+)
+REFUSED = Counter(
+    "backbeat_loader_rows_refused_total",
+    "Valid records the warehouse refused (stored as dead letters; each one is a bug to report)",
+    ["topic"],
 )
 BATCH_SECONDS = Histogram("backbeat_loader_batch_write_seconds", "Time to write one micro-batch")
 EVENT_LAG = Histogram(
@@ -52,28 +61,15 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
         began = time.perf_counter()
         rows = [row for _, batch in items for row in batch]
         fresh = self._writer.unwritten(rows)
-        dead = [row for row in fresh if isinstance(row, DeadRow)]
-        for row in dead:
-            letter = DeadLetter(
-                original=row.value,
-                error=row.error,
-                stage="loader",
-                source_topic=row.topic,
-                source_partition=row.partition,
-                source_offset=row.offset,
-            )
-            self._producer.produce(DEAD_LETTER_TOPIC, row.value, headers=letter.headers())
-            DEAD_LETTERS.labels(row.topic).inc()
-        if dead and self._producer.flush(30) > 0:
-            raise RuntimeError(
-                "dead letters could not be delivered to Kafka; not writing the batch"
-            )
         now_ms = int(self._clock() * 1000)
-        self._writer.write(fresh, ingested_ms=now_ms)
+        stored = self._store(fresh, now_ms)
         by_topic: dict[str, list[RawRow]] = defaultdict(list)
-        for fresh_row in fresh:
-            if isinstance(fresh_row, RawRow):
-                by_topic[fresh_row.topic].append(fresh_row)
+        dead = 0
+        for row in stored:
+            if isinstance(row, RawRow):
+                by_topic[row.topic].append(row)
+            else:
+                dead += 1
         visible_ms = self._clock() * 1000  # after the rename / append: queryable now
         for topic, written in by_topic.items():
             ROWS_WRITTEN.labels(topic).inc(len(written))
@@ -81,10 +77,70 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
             for event in written:
                 lag.observe(max(0.0, (visible_ms - event.event_ms) / 1000))
         if dead:
-            ROWS_WRITTEN.labels("dead_letter").inc(len(dead))
+            ROWS_WRITTEN.labels("dead_letter").inc(dead)
         if len(fresh) < len(rows):
             ROWS_SKIPPED.inc(len(rows) - len(fresh))
         BATCH_SECONDS.observe(time.perf_counter() - began)
+
+    def _store(self, rows: list[LoaderRow], now_ms: int) -> list[LoaderRow]:
+        """Write `rows`; the rows as stored (a row the warehouse refused, as a dead letter).
+
+        Validation makes every row storable, so a refused batch means a fault it missed or
+        the warehouse itself failing: the rows are tried one by one, so one record cannot
+        stop the loader, and the fault shows as a dead letter with the warehouse's reason.
+        Dead letters themselves must land: if they cannot, the error stops the loader.
+        """
+        self._send_dead_letters([row for row in rows if isinstance(row, DeadRow)])
+        try:
+            self._writer.write(rows, ingested_ms=now_ms)
+        except Exception as exc:  # any refusal: find the row that caused it
+            if all(isinstance(row, DeadRow) for row in rows):
+                raise
+            log.warning(
+                "a batch of %d rows was refused (%s); writing them one by one", len(rows), exc
+            )
+            return [self._store_alone(row, now_ms) for row in rows]
+        return rows
+
+    def _store_alone(self, row: LoaderRow, now_ms: int) -> LoaderRow:
+        try:
+            self._writer.write([row], ingested_ms=now_ms)
+        except Exception as exc:  # any refusal of this one row
+            if isinstance(row, DeadRow):
+                raise
+            REFUSED.labels(row.topic).inc()
+            dead = DeadRow.rejected(
+                row.topic,
+                row.partition,
+                row.offset,
+                row.kafka_ts_ms,
+                printable(f"the warehouse refused the record: {type(exc).__name__}: {exc}"),
+                row.value,
+                now_ms,
+            )
+            log.error("%s[%d]@%d: %s", row.topic, row.partition, row.offset, dead.error)
+            self._send_dead_letters([dead])
+            self._writer.write([dead], ingested_ms=now_ms)
+            return dead
+        return row
+
+    def _send_dead_letters(self, dead: list[DeadRow]) -> None:
+        own = [row for row in dead if row.stage == LOADER_STAGE]  # others came from the topic
+        for row in own:
+            letter = DeadLetter(
+                original=row.value,
+                error=row.error,
+                stage=LOADER_STAGE,
+                source_topic=row.topic,
+                source_partition=row.partition,
+                source_offset=row.offset,
+            )
+            self._producer.produce(DEAD_LETTER_TOPIC, row.value, headers=letter.headers())
+            DEAD_LETTERS.labels(row.topic).inc()
+        if own and self._producer.flush(30) > 0:
+            raise RuntimeError(
+                "dead letters could not be delivered to Kafka; not writing the batch"
+            )
 
     def close(self) -> None:
         self._producer.flush(30)

@@ -24,7 +24,8 @@ def test_a_full_batch_is_emitted_at_once() -> None:
     logic = MicroBatchLogic(3, timedelta(seconds=2), now=Clock())
     assert logic.on_item("a") == ([], StatefulLogic.RETAIN)
     assert logic.on_item("b") == ([], StatefulLogic.RETAIN)
-    assert logic.on_item("c") == ([["a", "b", "c"]], StatefulLogic.DISCARD)
+    assert logic.on_item("c") == ([["a", "b", "c"]], StatefulLogic.RETAIN)
+    assert logic.state.rows == [] and logic.state.emitted == "c"
 
 
 def test_the_deadline_starts_with_the_first_row_and_does_not_move() -> None:
@@ -35,13 +36,15 @@ def test_the_deadline_starts_with_the_first_row_and_does_not_move() -> None:
         clock.now = T0 + timedelta(seconds=second)
         logic.on_item(2)
     assert logic.notify_at() == T0 + timedelta(seconds=2)
-    assert logic.on_notify() == ([[1, 2, 2, 2, 2]], StatefulLogic.DISCARD)
+    assert logic.on_notify() == ([[1, 2, 2, 2, 2]], StatefulLogic.RETAIN)
+    assert logic.notify_at() is None
 
 
 def test_end_of_input_flushes_the_open_batch() -> None:
     logic = MicroBatchLogic(10, timedelta(seconds=1), now=Clock())
     logic.on_item("x")
-    assert logic.on_eof() == ([["x"]], StatefulLogic.DISCARD)
+    assert logic.on_eof() == ([["x"]], StatefulLogic.RETAIN)
+    assert logic.on_eof() == ([], StatefulLogic.RETAIN)  # nothing open: nothing emitted
 
 
 def test_snapshot_is_independent_of_later_rows() -> None:
@@ -51,7 +54,15 @@ def test_snapshot_is_independent_of_later_rows() -> None:
     logic.on_item("y")
     assert snapshot.rows == ["x"] and snapshot.due_at == T0 + timedelta(seconds=1)
     resumed = MicroBatchLogic(10, timedelta(seconds=1), snapshot, now=Clock())
-    assert resumed.on_eof() == ([["x"]], StatefulLogic.DISCARD)
+    assert resumed.on_eof() == ([["x"]], StatefulLogic.RETAIN)
+
+
+def test_the_state_remembers_the_last_row_emitted() -> None:
+    logic = MicroBatchLogic(2, timedelta(seconds=1), now=Clock())
+    for row in ("a", "b", "c"):
+        logic.on_item(row)
+    snapshot = logic.snapshot()
+    assert (snapshot.rows, snapshot.emitted) == (["c"], "b")
 
 
 @pytest.mark.parametrize(("rows", "wait"), [(0, timedelta(seconds=1)), (5, timedelta(0))])

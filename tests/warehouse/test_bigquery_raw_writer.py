@@ -111,7 +111,7 @@ def test_appends_land_once_and_a_new_writer_skips_what_is_stored(
 ) -> None:
     settings = _emulator_settings(bigquery_emulator, "raw_writer")
     views = _sample_rows(eventsim_real, "page_view_events", limit=60)
-    dead = DeadRow("page_view_events", 1, 7, KAFKA_MS, "not JSON", b"{oops", KAFKA_MS + 1)
+    dead = DeadRow.rejected("page_view_events", 1, 7, KAFKA_MS, "not JSON", b"{oops", KAFKA_MS + 1)
     writer = BigQueryRawWriter(settings.warehouse)
     first = writer.write([*views[:40], dead], ingested_ms=KAFKA_MS + 10)
     assert (first.written, first.skipped) == (41, 0)
@@ -149,7 +149,9 @@ def test_a_missing_dataset_is_a_clear_error(bigquery_emulator: BigQueryEmulator)
 
 
 def test_dead_rows_serialize_their_bytes_unchanged() -> None:
-    dead = DeadRow("auth_events", 2, 9, KAFKA_MS, "missing `ts`", b"\xff\x00{", KAFKA_MS + 3)
+    dead = DeadRow.rejected(
+        "auth_events", 2, 9, KAFKA_MS, "missing `ts`", b"\xff\x00{", KAFKA_MS + 3
+    )
     message = table_proto("dead_letter").message_class()
     message.ParseFromString(dead_row_bytes(dead))
     assert (message.original, message.error, message.failed_at) == (

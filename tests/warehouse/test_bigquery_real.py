@@ -65,7 +65,9 @@ def test_rows_land_once_in_real_bigquery(real_bigquery: Settings, eventsim_real:
         RawRow("listen_events", 0, offset, 1_703_500_000_000, msgspec.json.decode(line)["ts"], line)
         for offset, line in enumerate(lines)
     ]
-    dead = DeadRow("listen_events", 0, len(rows), 1_703_500_000_000, "bad", b"{", 1_703_500_000_001)
+    dead = DeadRow.rejected(
+        "listen_events", 0, len(rows), 1_703_500_000_000, "bad", b"{", 1_703_500_000_001
+    )
     writer = BigQueryRawWriter(real_bigquery.warehouse)
     assert writer.write([*rows[:50], dead]).written == 51
     writer.close()

@@ -97,11 +97,16 @@ def test_partitions_and_dates_have_their_own_marks(tmp_path: Path) -> None:
 
 def test_dead_letters_keep_their_bytes_and_reason(tmp_path: Path) -> None:
     writer = RawParquetWriter(tmp_path)
-    writer.write([DeadRow("listen_events", 3, 42, JAN_1, "not JSON: bad", b"\xff{oops", JAN_1 + 9)])
+    writer.write(
+        [DeadRow.rejected("listen_events", 3, 42, JAN_1, "not JSON: bad", b"\xff{oops", JAN_1 + 9)]
+    )
     (row,) = _read(tmp_path, "dead_letter", order="source_offset")
-    assert row[:5] == ("listen_events", 3, 42, "not JSON: bad", b"\xff{oops")
+    assert row[:8] == ("listen_events", 3, 42, None, None, "loader", "not JSON: bad", b"\xff{oops")
+    assert row[9:12] == ("listen_events", 3, 42)  # where the loader read it: the key
     assert (
-        writer.write([DeadRow("listen_events", 3, 42, JAN_1, "again", b"x", JAN_1 + 9)]).skipped
+        writer.write(
+            [DeadRow.rejected("listen_events", 3, 42, JAN_1, "again", b"x", JAN_1 + 9)]
+        ).skipped
         == 1
     )
 

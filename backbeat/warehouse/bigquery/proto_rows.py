@@ -82,24 +82,22 @@ def event_row_bytes(row: RawRow, ingested_ms: int) -> bytes:
         _topic=row.topic,
         _partition=row.partition,
         _offset=row.offset,
-        _kafka_ts=row.kafka_ts_ms * 1000,
         _ingested_at=ingested_ms * 1000,
         event_date=row.event_day,
     )
+    if row.kafka_ts_ms >= 0:  # -1: Kafka gave no timestamp (NULL)
+        fields["_kafka_ts"] = row.kafka_ts_ms * 1000
     serialized: bytes = proto.message_class(**fields).SerializeToString()
     return serialized
 
 
 def dead_row_bytes(row: DeadRow) -> bytes:
-    """A rejected record as a serialized row of `raw.dead_letter`."""
+    """A rejected record as a serialized row of `raw.dead_letter` (absent values NULL)."""
     proto = table_proto(DEAD_LETTER_TABLE)
-    serialized: bytes = proto.message_class(
-        source_topic=row.topic,
-        source_partition=row.partition,
-        source_offset=row.offset,
-        error=row.error,
-        original=row.value,
-        failed_at=row.failed_ms * 1000,
-        event_date=row.event_day,
-    ).SerializeToString()
+    fields = {
+        name: value * 1000 if name in proto.timestamp_columns else value  # type: ignore[operator]
+        for name, value in row.columns().items()
+        if value is not None
+    }
+    serialized: bytes = proto.message_class(**fields, event_date=row.event_day).SerializeToString()
     return serialized

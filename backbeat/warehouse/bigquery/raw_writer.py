@@ -27,7 +27,7 @@ from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_client, write_client
 from backbeat.warehouse.bigquery.proto_rows import dead_row_bytes, event_row_bytes, table_proto
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE
-from backbeat.warehouse.raw_writer import WriteResult
+from backbeat.warehouse.raw_writer import WriteResult, stored_offsets
 from backbeat.warehouse.rows import DeadRow, LoaderRow
 
 #: An append request may be at most 10 MB; leave room for the schema and framing.
@@ -49,7 +49,7 @@ def high_water_mark_sql(project: str, dataset: str) -> str:
         for topic in LOADED_TOPICS
     ]
     parts.append(
-        f"SELECT '{DEAD_LETTER_TABLE}', source_topic, source_partition, MAX(source_offset) "
+        f"SELECT '{DEAD_LETTER_TABLE}', _topic, _partition, MAX(_offset) "
         f"FROM `{project}.{dataset}.{DEAD_LETTER_TABLE}` GROUP BY 2, 3"
     )
     return "\nUNION ALL\n".join(parts)
@@ -101,6 +101,9 @@ class BigQueryRawWriter:
 
     def latest_offset(self, topic: str, partition: int) -> int:
         return self._marks.get((topic, topic, partition), -1)
+
+    def stored_offsets(self) -> dict[tuple[str, int], int]:
+        return stored_offsets(self._marks)
 
     def unwritten(self, rows: Sequence[LoaderRow]) -> list[LoaderRow]:
         return [row for row in rows if row.offset > self._marks.get(self._mark_key(row), -1)]

@@ -35,6 +35,7 @@ import duckdb
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
 from backbeat.warehouse.duckdb.publishing import fsync_path
 from backbeat.warehouse.duckdb.raw_files import FILE_NAME
+from backbeat.warehouse.duckdb.types import sql_string
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -118,7 +119,7 @@ class RawCompactor:
                     name = f"{topic}-p{partition}-{files[0][0]:012d}-{files[-1][1]:012d}.parquet"
                     # Files listed in offset order; DuckDB keeps their rows in that order.
                     (written,) = connection.execute(
-                        f"COPY (SELECT * FROM read_parquet($files)) TO '{staged / name}' "
+                        f"COPY (SELECT * FROM read_parquet($files)) TO {sql_string(staged / name)} "
                         "(FORMAT parquet, COMPRESSION zstd)",
                         {"files": paths},
                     ).fetchone() or (0,)

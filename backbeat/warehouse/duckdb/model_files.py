@@ -31,6 +31,7 @@ from sqlglot import exp
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.publishing import publish_file
+from backbeat.warehouse.duckdb.types import sql_string
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import Model
 
@@ -55,7 +56,7 @@ class ParquetModelStore:
             # Model files have no row order: let DuckDB write them with every thread.
             self._connection.execute("SET preserve_insertion_order = false")
             # Staging tables that outgrow memory spill here, not into the working directory.
-            self._connection.execute(f"SET temp_directory = '{self._staging / 'spill'}'")
+            self._connection.execute(f"SET temp_directory = {sql_string(self._staging / 'spill')}")
         return self._connection
 
     @contextmanager
@@ -120,7 +121,7 @@ class ParquetModelStore:
         column = model.partition_by
         staging = self._staging / uuid.uuid4().hex
         result = self._execute(
-            f"COPY ({sql}) TO '{staging}' (FORMAT parquet, COMPRESSION zstd, "
+            f"COPY ({sql}) TO {sql_string(staging)} (FORMAT parquet, COMPRESSION zstd, "
             f"PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)",
             params,
         ).fetchone()
@@ -158,7 +159,7 @@ class ParquetModelStore:
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{uuid.uuid4().hex}.parquet"
         result = self._execute(
-            f"COPY ({sql}) TO '{staging}' (FORMAT parquet, COMPRESSION zstd)", params
+            f"COPY ({sql}) TO {sql_string(staging)} (FORMAT parquet, COMPRESSION zstd)", params
         ).fetchone()
         rows = int(result[0]) if result else 0
         if rows == 0 and not keep_empty:

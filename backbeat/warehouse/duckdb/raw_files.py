@@ -13,6 +13,7 @@ so they are exactly what is on disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -27,9 +28,9 @@ import duckdb
 
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
 from backbeat.warehouse.duckdb.publishing import publish_file
-from backbeat.warehouse.duckdb.types import duckdb_type
-from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, event_columns
-from backbeat.warehouse.raw_writer import WriteResult
+from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
+from backbeat.warehouse.raw_schema import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, event_columns
+from backbeat.warehouse.raw_writer import WriteResult, stored_offsets
 from backbeat.warehouse.rows import DeadRow, RawRow
 
 #: A raw file's name; the partition is -1 for rows written without Kafka (DirectRawSink).
@@ -38,6 +39,8 @@ FILE_NAME = re.compile(
 )
 _EPOCH = date(1970, 1, 1)
 
+#: A staging file this old was left by a writer that died (a micro-batch takes seconds).
+_ABANDONED_AFTER_S = 600
 MarkKey = tuple[str, str, int, int]  # (table, topic, partition, event day)
 
 
@@ -78,6 +81,7 @@ class RawParquetWriter:
         self.root = warehouse_dir / "raw"
         self._staging = self.root / ".staging"
         self._staging.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(self._staging)
         self._duckdb = duckdb.connect()
         self._marks: dict[MarkKey, int] = self._read_marks()
 
@@ -109,6 +113,9 @@ class RawParquetWriter:
             ),
             default=-1,
         )
+
+    def stored_offsets(self) -> dict[tuple[str, int], int]:
+        return stored_offsets(self._marks)
 
     def unwritten(self, rows: Sequence[RawRow | DeadRow]) -> list[RawRow | DeadRow]:
         """The rows that are not on disk yet (above their high-water mark)."""
@@ -162,18 +169,18 @@ class RawParquetWriter:
                        $topic AS _topic,
                        CAST(p AS BIGINT) AS _partition,
                        CAST(o AS BIGINT) AS _offset,
-                       epoch_ms(CAST(k AS BIGINT)) AS _kafka_ts,
+                       CASE WHEN k >= 0 THEN epoch_ms(CAST(k AS BIGINT)) END AS _kafka_ts,
                        epoch_ms(CAST($now AS BIGINT)) AS _ingested_at
                 FROM (
                     SELECT from_json(unnest($values), '{_json_structure(topic)}') AS e,
                            unnest($partitions) AS p, unnest($offsets) AS o, unnest($kafka_ts) AS k
                 )
-            ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)
+            ) TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)
             """,
             {
                 "topic": topic,
                 "now": now_ms,
-                "values": [row.value.decode("utf-8", "replace") for row in rows],
+                "values": [row.value.decode() for row in rows],  # canonical: valid UTF-8
                 "partitions": [row.partition for row in rows],
                 "offsets": [row.offset for row in rows],
                 "kafka_ts": [row.kafka_ts_ms for row in rows],
@@ -181,27 +188,32 @@ class RawParquetWriter:
         )
 
     def _copy_dead_letters(self, rows: list[DeadRow], target: Path) -> None:
+        columns = [row.columns() for row in rows]
+        selects = ", ".join(
+            f'{_dead_letter_value(name, kind)} AS "{name}"' for name, kind in DEAD_LETTER_COLUMNS
+        )
+        unnests = ", ".join(f'unnest(${name}) AS "{name}"' for name, _ in DEAD_LETTER_COLUMNS)
         self._duckdb.execute(
-            f"""
-            COPY (
-                SELECT CAST(t AS VARCHAR) AS source_topic, CAST(p AS BIGINT) AS source_partition,
-                       CAST(o AS BIGINT) AS source_offset, CAST(e AS VARCHAR) AS error,
-                       CAST(v AS BLOB) AS original, epoch_ms(CAST(f AS BIGINT)) AS failed_at
-                FROM (
-                    SELECT unnest($topics) AS t, unnest($partitions) AS p, unnest($offsets) AS o,
-                           unnest($errors) AS e, unnest($values) AS v, unnest($failed) AS f
-                )
-            ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)
-            """,
-            {
-                "topics": [row.topic for row in rows],
-                "partitions": [row.partition for row in rows],
-                "offsets": [row.offset for row in rows],
-                "errors": [row.error for row in rows],
-                "values": [row.value for row in rows],
-                "failed": [row.failed_ms for row in rows],
-            },
+            f"COPY (SELECT {selects} FROM (SELECT {unnests})) "
+            f"TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)",
+            {name: [row[name] for row in columns] for name, _ in DEAD_LETTER_COLUMNS},
         )
 
     def close(self) -> None:
         self._duckdb.close()
+
+
+def _remove_abandoned(staging: Path) -> None:
+    """Delete files a killed writer left half-written. Other writers (workers, processes)
+    share the folder, so only files older than any write takes are touched."""
+    cutoff = time.time() - _ABANDONED_AFTER_S
+    for path in staging.glob("*.parquet"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
+def _dead_letter_value(name: str, kind: str) -> str:
+    if kind == "TIMESTAMP":
+        return f'epoch_ms(CAST("{name}" AS BIGINT))'
+    return f'CAST("{name}" AS {duckdb_type(kind)})'

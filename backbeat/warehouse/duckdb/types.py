@@ -24,3 +24,9 @@ def duckdb_type(bigquery_type: str) -> str:
         return DUCKDB_TYPES[bigquery_type]
     except KeyError:
         raise ValueError(f"no DuckDB type for BigQuery type {bigquery_type!r}") from None
+
+
+def sql_string(value: object) -> str:
+    """`value` (a path, usually) as a SQL string literal: where DuckDB takes no parameter
+    (COPY ... TO, SET, a view's read_parquet), a quote in a folder name must not end it."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -9,7 +9,7 @@ import duckdb
 from sqlglot import exp
 
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
-from backbeat.warehouse.duckdb.types import duckdb_type
+from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
 from backbeat.warehouse.models.spec import Model, default_models
 from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_FOLDER, RESULTS_TABLE
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
@@ -72,7 +72,7 @@ class DuckDBWarehouse:
         pattern = self.raw_dir / table / "*" / "*.parquet"
         if any(self.raw_dir.glob(f"{table}/*/*.parquet")):
             return (
-                f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
+                f"SELECT * FROM read_parquet({sql_string(pattern)}, hive_partitioning = true, "
                 "hive_types = {'event_date': DATE}, union_by_name = true)"
             )
         # No file yet: an empty table with the right columns, so queries still run.
@@ -114,6 +114,8 @@ def _files_or_empty(folder: Path, columns: list[tuple[str, str]]) -> str:
     """A SELECT of the Parquet files in `folder`, or of no rows with `columns` (name, DuckDB
     type) while there is none, so queries still run."""
     if any(folder.glob("*.parquet")):
-        return f"SELECT * FROM read_parquet('{folder / '*.parquet'}', union_by_name = true)"
+        return (
+            f"SELECT * FROM read_parquet({sql_string(folder / '*.parquet')}, union_by_name = true)"
+        )
     typed = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
     return f"SELECT {typed} WHERE false"
