@@ -245,8 +245,11 @@ def generate(
                 stats = run_simulation(
                     simulator, sink, Pacer(speed, anchor), lambda s: live.update(_progress_line(s))
                 )
-            except KeyboardInterrupt:
-                err_console.print("[yellow]interrupted: flushed what was generated[/]")
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the sink was flushed on the way out
+                written = sum(n for topic, n in sink.counts.items() if topic != "dead_letter")
+                err_console.print(
+                    f"[yellow]interrupted: flushed the {written:,} records generated[/]"
+                )
                 return
             except (KafkaDeliveryError, OfferApiError) as exc:
                 exit_with_error(str(exc))
@@ -283,7 +286,10 @@ def replay(
             except _ERRORS as exc:
                 exit_with_error(str(exc))
             except KeyboardInterrupt:
-                err_console.print("[yellow]interrupted: flushed what was replayed[/]")
+                written = sum(n for topic, n in sink.counts.items() if topic != "dead_letter")
+                err_console.print(
+                    f"[yellow]interrupted: flushed the {written:,} records replayed[/]"
+                )
                 return
     _summary(stats, output, lines=True)
     if stats.rejected:

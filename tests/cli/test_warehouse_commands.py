@@ -128,3 +128,12 @@ def test_compact_merges_old_raw_files(run_cli: Run, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "3 files -> 1" in result.stdout
     assert len(list((tmp_path / "raw").rglob("*.parquet"))) == 1
+
+
+def test_a_quote_in_the_warehouse_path_breaks_nothing(run_cli: Run, tmp_path: Path) -> None:
+    env = _warehouse(tmp_path / "it's a warehouse")  # written through the raw writer's COPY
+    built = run_cli("build", env=env)
+    assert built.returncode == 0, built.stderr
+    plays = run_cli("sql", "SELECT COUNT(*) AS n FROM marts.song_plays", "--json", env=env)
+    assert plays.returncode == 0, plays.stderr
+    assert json.loads(plays.stdout) == [{"n": 3}]
