@@ -35,13 +35,15 @@ import soda_core
 import yaml
 
 from backbeat.warehouse.models.spec import SQL_ROOT, Model, default_models
-from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
+from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, RAW_TABLES, table_columns
 
 CONTRACT_SUFFIX: Final = ".contract.yml"
 #: The layers with contracts, in the order a scan runs them.
 QUALITY_LAYERS: Final = ("raw", "vault", "marts")
 #: Kafka coordinates: the idempotency key of every raw table fed by a topic.
 RAW_KEY: Final = ("_partition", "_offset")
+#: `dead_letter` is fed by every topic the loader reads: the topic is part of its key.
+DEAD_LETTER_KEY: Final = ("_topic", "_partition", "_offset")
 _SODA_SCHEMA: Final = (
     Path(soda_core.__file__).parent / "contracts" / "soda_data_contract_json_schema_1_0_0.json"
 )
@@ -99,7 +101,10 @@ def warehouse_tables(models: Mapping[str, Model] | None = None) -> dict[str, Tab
     """Every table a contract can be about: the raw tables and the stored models."""
     tables = {
         f"raw.{name}": Table(
-            "raw", name, tuple(table_columns(name)), RAW_KEY if name != "dead_letter" else ()
+            "raw",
+            name,
+            tuple(table_columns(name)),
+            DEAD_LETTER_KEY if name == DEAD_LETTER_TABLE else RAW_KEY,
         )
         for name in RAW_TABLES
     }
