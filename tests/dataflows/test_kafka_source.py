@@ -82,3 +82,11 @@ def test_stop_event_ends_the_partition(fresh_kafka: Settings) -> None:
     stop.set()
     assert _drain(part, 5) == []
     part.close()
+
+
+def test_each_dataflow_reports_its_lag_under_its_own_name() -> None:
+    from dataflows.connectors.kafka_source import lag_gauge
+
+    assert lag_gauge("loader")._name == "backbeat_loader_kafka_lag_records"
+    assert lag_gauge("sessions")._name == "backbeat_sessions_kafka_lag_records"
+    assert lag_gauge("sessions") is lag_gauge("sessions")  # registered once

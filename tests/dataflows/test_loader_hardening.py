@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,21 +122,31 @@ def test_poison_records_and_replayed_rejects_end_in_dead_letter_in_one_run(
     assert "not JSON" in replay_letters[2][5]
 
 
-def test_a_deleted_warehouse_is_refused_then_reloaded_from_kafka(fresh_kafka: Settings) -> None:
+def test_a_deleted_or_older_warehouse_is_refused_then_reloaded_from_kafka(
+    fresh_kafka: Settings, tmp_path: Path
+) -> None:
     produced = _produce_simulation(fresh_kafka, users=100, seed=5)
     first = _cli(fresh_kafka, "load", "--exit-when-idle", "2")
     assert first.returncode == 0, first.stderr
-    counts = open_warehouse(fresh_kafka).raw_counts()
-    assert all(counts[topic] == n for topic, n in produced.items())
-
     raw = fresh_kafka.warehouse.dir / "raw"
-    subprocess.run(["rm", "-rf", str(raw)], check=True)  # the operator's mistake
-    refused = _cli(fresh_kafka, "load", "--exit-when-idle", "2")
-    assert refused.returncode == EXIT_REFUSED, refused.stderr
-    assert str(raw) in refused.stderr
-    assert str(fresh_kafka.loader.recovery_dir) in refused.stderr
-    assert "backbeat load --reload" in refused.stderr
-    assert "Traceback" not in refused.stderr and "panicked" not in refused.stderr
+    older = tmp_path / "older-copy"
+    shutil.copytree(raw, older)
+    produced += _produce_simulation(fresh_kafka, users=100, seed=6)
+    second = _cli(fresh_kafka, "load", "--exit-when-idle", "2")
+    assert second.returncode == 0, second.stderr
+    counts = open_warehouse(fresh_kafka).raw_counts()
+    assert {t: counts[t] for t in produced} == dict(produced)
+
+    for mistake in ("an older copy put back", "the folder deleted"):
+        shutil.rmtree(raw)
+        if mistake == "an older copy put back":
+            shutil.copytree(older, raw)
+        refused = _cli(fresh_kafka, "load", "--exit-when-idle", "2")
+        assert refused.returncode == EXIT_REFUSED, (mistake, refused.stderr)
+        assert str(raw) in refused.stderr
+        assert str(fresh_kafka.loader.recovery_dir) in refused.stderr
+        assert "backbeat load --reload" in refused.stderr
+        assert "Traceback" not in refused.stderr and "panicked" not in refused.stderr
 
     reloaded = _cli(fresh_kafka, "load", "--reload", "--exit-when-idle", "2")
     assert reloaded.returncode == 0, reloaded.stderr

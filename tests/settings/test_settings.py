@@ -216,3 +216,42 @@ def test_temporary_settings_reject_unknown_names() -> None:
 def test_configuration_reference_is_up_to_date() -> None:
     committed = (REPO / "docs" / "configuration.md").read_text()
     assert committed == settings_reference(), "run: backbeat config docs -o docs/configuration.md"
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "secret", "says"),
+    [
+        (
+            "BACKBEAT_API_KEYS",
+            '["plain-key-one", "sha256:not-hex"]',
+            "plain-key-one",
+            "BACKBEAT_API_KEYS: Value error, a hashed API key is `sha256:` and 64 hex digits",
+        ),
+        (
+            "BACKBEAT_REDIS_URL",
+            "redis://:hunter2@cache.internal:6379/0",
+            "hunter2",
+            "BACKBEAT_REDIS_URL: Value error, put the Redis password in BACKBEAT_REDIS_PASSWORD",
+        ),
+        (
+            "BACKBEAT_REDIS_URL",
+            "http://:hunter2@cache.internal:6379/0",
+            "hunter2",
+            "BACKBEAT_REDIS_URL: URL scheme should be 'redis' or 'rediss'",
+        ),
+    ],
+)
+def test_a_rejected_setting_is_named_but_its_value_never_shown(
+    env: str, value: str, secret: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backbeat.settings.context import SettingsError, _from_environment
+
+    monkeypatch.setenv(env, value)
+    _from_environment.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as error:
+            get_settings()
+    finally:
+        _from_environment.cache_clear()
+    assert says in str(error.value)
+    assert secret not in str(error.value) and secret not in repr(error.value)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -157,3 +158,17 @@ def test_rows_written_without_kafka_keep_their_marks(tmp_path: Path) -> None:
         .rows
     )
     assert rows == [(10, 10)]
+
+
+def test_a_staging_file_a_killed_writer_left_is_removed_at_start(tmp_path: Path) -> None:
+    import os
+
+    staging = tmp_path / "raw" / ".staging"
+    staging.mkdir(parents=True)
+    abandoned, in_flight = staging / "abandoned.parquet", staging / "in-flight.parquet"
+    abandoned.write_bytes(b"")  # what kill -9 between open and rename leaves
+    in_flight.write_bytes(b"")  # another worker's file, being written now
+    an_hour_ago = time.time() - 3600
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    RawParquetWriter(tmp_path).close()
+    assert not abandoned.exists() and in_flight.exists()
