@@ -59,8 +59,8 @@ class EventTimeWindow:
     a zero, a garbage value or a clock gone wrong before it reaches a date partition.
     """
 
-    earliest_ms: int = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
-    ahead_ms: int = 86_400_000
+    earliest_ms: int
+    ahead_ms: int
 
     @classmethod
     def from_settings(cls, events: EventsSettings) -> EventTimeWindow:
@@ -80,6 +80,10 @@ class EventTimeWindow:
                 f"ahead of now ({_iso(now_ms)})"
             )
         return None
+
+
+#: The window of the default settings (BACKBEAT_EVENTS_*), for code that has none at hand.
+DEFAULT_WINDOW: Final = EventTimeWindow.from_settings(EventsSettings.model_construct())
 
 
 def _iso(ms: int) -> str:
@@ -154,7 +158,7 @@ class RecordDecoder:
         window: EventTimeWindow | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.window = window or EventTimeWindow()
+        self.window = window or DEFAULT_WINDOW
         self._clock = clock
 
     def decode(self, topic: str, value: bytes) -> Record:

@@ -22,8 +22,9 @@ class EventsSettings(SettingsGroup):
         "replays of old eventsim output; a zero or garbage `ts` falls before it.",
     )
     max_ahead_minutes: float = Field(
-        default=1440.0,
+        default=10_080.0,
         ge=0,
-        description="Events dated more than this far after the loader's clock are rejected "
-        "(a producer whose clock or code went wrong, or a hostile one).",
+        description="Events dated more than this far after the consumer's clock are rejected "
+        "(a producer whose clock or code went wrong, or a hostile one). A week by default: "
+        "an accelerated simulation (`backbeat generate --speed`) runs ahead of the clock.",
     )

@@ -16,10 +16,10 @@ from typing import Any
 import msgspec
 from hypothesis import strategies as st
 
-from backbeat.events.codec import EventTimeWindow
+from backbeat.events.codec import DEFAULT_WINDOW
 from backbeat.events.schemas import INT64_MAX, LOADED_SCHEMAS, MAX_EPOCH_MS
 
-_WINDOW = EventTimeWindow()
+_WINDOW = DEFAULT_WINDOW
 INT64 = st.integers(min_value=-(2**63), max_value=INT64_MAX)
 
 
