@@ -16,6 +16,7 @@ import pytest
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import private_stack_settings
+from tests.waits import PATIENCE_S
 
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 # As backbeat.quality does: tests that import Soda first must not send it telemetry either.
@@ -115,7 +116,7 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQ
     )
     url = f"http://127.0.0.1:{rest}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + PATIENCE_S
         while True:
             assert process.poll() is None, (
                 f"bqemulator exited with {process.returncode}; see {log.name}"
@@ -130,7 +131,9 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQ
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, f"bqemulator did not answer in 90 s; see {log.name}"
+            assert time.monotonic() < deadline, (
+                f"bqemulator did not answer in {PATIENCE_S:.0f} s; see {log.name}"
+            )
             time.sleep(0.25)
         yield BigQueryEmulator(url, f"127.0.0.1:{grpc}")
     finally:

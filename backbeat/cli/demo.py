@@ -9,7 +9,13 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
+from backbeat.cli._utilities import (
+    console,
+    err_console,
+    exit_with_error,
+    print_json,
+    sigterm_as_interrupt,
+)
 from backbeat.emit.runs import RunStats
 from backbeat.settings import get_settings
 
@@ -59,7 +65,10 @@ def demo(
             live.update(Text(f"  sent {stats.records:,} records, simulated up to {clock} UTC"))
 
         try:
-            with demo_running(get_settings(), options, say, progress) as summary:
+            with (
+                sigterm_as_interrupt(),
+                demo_running(get_settings(), options, say, progress) as summary,
+            ):
                 live.stop()
                 if as_json:
                     print_json(summary.as_json())

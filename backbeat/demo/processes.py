@@ -2,7 +2,8 @@
 
 Each runs the same `backbeat` command a person would, with the demo's settings in its
 environment and its output in a log file under the stack's state directory; all are stopped
-with SIGTERM (the dataflows flush and snapshot on it) when the demo ends or is interrupted.
+with SIGTERM (the dataflows flush and snapshot on it) when the demo ends or is interrupted
+(Ctrl-C or SIGTERM), and none outlives the demo (backbeat.children).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from backbeat import waiting
+from backbeat.children import dies_with_parent
 
 
 class DemoProcessError(RuntimeError):
@@ -56,6 +57,7 @@ def children(
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # Ctrl-C reaches the demo, which stops them in order
+                    preexec_fn=dies_with_parent(),  # and a kill -9 of the demo reaches them too
                 )
             started[name] = Child(name, process, log)
         yield started
@@ -71,14 +73,9 @@ def children(
                 child.process.wait()
 
 
-def wait_until_answers(child: Child, url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        child.check()
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise DemoProcessError(f"{child.name} did not answer at {url} in {timeout_s:.0f} s")
+def wait_until_answers(child: Child, url: str, timeout_s: float = 300) -> None:
+    """Until the child's server answers at `url`; its log's tail if it exits first."""
+    try:
+        waiting.wait_until_answers(url, child.name, timeout_s, alive=child.check)
+    except waiting.WaitTimeout as exc:
+        raise DemoProcessError(str(exc)) from None

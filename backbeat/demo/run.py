@@ -32,6 +32,7 @@ from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.simulator.responses import OfferResponder
 from backbeat.stack.private import settings_environment
+from backbeat.waiting import wait_until
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.queries import Warehouse
@@ -82,19 +83,16 @@ def _environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _wait_for_raw(warehouse: Warehouse, stats: RunStats, say: Say, timeout_s: float = 180) -> None:
+def _wait_for_raw(warehouse: Warehouse, stats: RunStats, say: Say, timeout_s: float = 600) -> None:
     """Until the loader has landed every event sent, and the offers topic has gone quiet."""
     deadline = time.monotonic() + timeout_s
     sent = {t: stats.counts[t] for t in EVENT_TOPICS}
-    while True:
+
+    def landed() -> dict[str, int]:
         counts = warehouse.raw_counts()
-        if all(counts.get(t, 0) >= n for t, n in sent.items()):
-            break
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"the loader did not land every event in {timeout_s:.0f} s: {counts}"
-            )
-        time.sleep(0.5)
+        return counts if all(counts.get(t, 0) >= n for t, n in sent.items()) else {}
+
+    counts = wait_until(landed, f"the loader landing all {sum(sent.values()):,} records", timeout_s)
     say(f"raw has every event sent ({sum(sent.values()):,} records)")
     quiet_since, offers = time.monotonic(), counts.get("offers", 0)
     while time.monotonic() - quiet_since < 5 and time.monotonic() < deadline:

@@ -15,3 +15,9 @@ class DashboardSettings(SettingsGroup):
 
     host: str = Field(default="127.0.0.1", description="Address the dashboard binds to.")
     port: int = Field(default=8050, ge=1, le=65535, description="Port of the dashboard.")
+    refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the dashboard looks for a finished warehouse build to redraw "
+        "its page (one look at the build log; the page itself is drawn once per build).",
+    )

@@ -11,7 +11,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,7 @@ import pytest
 from backbeat.dashboard.charts import CHARTS
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events.codec import encode
+from backbeat.events.schemas import ListenEvent
 from backbeat.settings import get_settings, with_overrides
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
@@ -28,7 +31,9 @@ from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.rows import RawRow
 from tests.dataflows.processes import wait_until_healthy
+from tests.waits import PATIENCE_S, eventually
 from tests.warehouse import offer_story
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -61,7 +66,8 @@ def simulate_live(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`backbeat dashboard` over the warehouse: (its URL, the warehouse folder)."""
     root = tmp_path_factory.mktemp("warehouse")
     # The story's rows as loaded before the live window: the freshness panel shows live loads.
     early = offer_story.T - 2 * offer_story.DAY
@@ -69,7 +75,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     simulate_live(root)
     open_build(with_overrides(get_settings(), warehouse={"dir": root})).run()
     port = free_port()
-    env = {**os.environ, "BACKBEAT_WAREHOUSE_DIR": str(root)}
+    env = {
+        **os.environ,
+        "BACKBEAT_WAREHOUSE_DIR": str(root),
+        "BACKBEAT_DASHBOARD_REFRESH_SECONDS": "0.5",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "backbeat", "dashboard", "--port", str(port)],
         env=env,
@@ -80,10 +90,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_healthy(server, url + "healthz")
-        yield url
+        yield url, root
     finally:
         server.terminate()
-        server.communicate(timeout=30)
+        server.communicate(timeout=PATIENCE_S)
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
@@ -92,12 +102,35 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PATIENCE_S,
+    )
+
+
+@pytest.fixture
+def dashboard(served: tuple[str, Path]) -> str:
+    return served[0]
+
+
+def test_a_finished_build_is_drawn_without_a_restart(served: tuple[str, Path]) -> None:
+    dashboard, root = served
+    before = httpx.get(dashboard, timeout=PATIENCE_S).text
+    play = ListenEvent(
+        artist="Björk", song="Joga", duration=305.2, ts=offer_story.T, session_id=1,
+        auth="Logged In", level="paid", item_in_session=0, user_id=1,
+    )  # fmt: skip
+    row = RawRow("listen_events", 99, 0, offer_story.T, play.ts, encode(play))
+    RawParquetWriter(root).write([row], ingested_ms=int(time.time() * 1000))  # a new load
+    built = open_build(with_overrides(get_settings(), warehouse={"dir": root})).run()
+    until = built.window.until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert f"built up to {until}" not in before
+    eventually(
+        lambda: f"built up to {until}" in httpx.get(dashboard, timeout=PATIENCE_S).text,
+        "the dashboard drawing the new build",
     )
 
 
 def test_every_chart_renders_with_data_in_chromium(dashboard: str, tmp_path: Path) -> None:
-    page = httpx.get(dashboard).text
+    page = httpx.get(dashboard, timeout=PATIENCE_S).text
     assert "http://" not in page and "https://" not in page  # nothing fetched from elsewhere
     dom = chromium("--dump-dom", dashboard, profile=tmp_path / "profile-dom").stdout
     assert f'data-drawn="{len(CHARTS)}"' in dom, dom[:2000]

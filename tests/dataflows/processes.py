@@ -8,7 +8,9 @@ import sys
 
 from backbeat.settings import Settings
 from backbeat.stack.private import settings_environment
+from backbeat.waiting import wait_until, wait_until_answers
 from dataflows.launch import init_recovery, sessions_command
+from tests.waits import PATIENCE_S
 
 
 def start_sessions(
@@ -33,24 +35,41 @@ def load_until_idle(settings: Settings, idle_s: float = 2) -> None:
         env={**os.environ, **settings_environment(settings)},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=PATIENCE_S,
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
 
 
-def wait_until_healthy(process: subprocess.Popen[str], url: str, timeout_s: float = 60) -> None:
+def wait_until_healthy(process: subprocess.Popen[str], url: str) -> None:
     """Until `url` answers 200; fails with the process's stderr if it exits first."""
-    import time
 
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def alive() -> None:
         assert process.poll() is None, process.communicate()[1][-3000:]
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"{url} did not answer in {timeout_s:.0f} s"
-        time.sleep(0.2)
+
+    wait_until_answers(url, "the server", PATIENCE_S, alive=alive)
+
+
+def read_topic(settings: Settings, topic: str) -> list[bytes]:
+    """Every record on `topic` now, up to each partition's end (however long reading takes)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from backbeat.kafka.admin import watermarks
+
+    ends = {part: high for (_, part), (_, high) in watermarks(settings.kafka, [topic]).items()}
+    consumer = Consumer(settings.kafka.client_config(**{"group.id": "tests", "log_level": 0}))
+    consumer.assign([TopicPartition(topic, part, 0) for part in ends])
+    found: list[bytes] = []
+    read = dict.fromkeys(ends, 0)
+
+    def done() -> bool:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            found.append(message.value() or b"")
+            read[message.partition() or 0] = (message.offset() or 0) + 1
+        return all(read[part] >= end for part, end in ends.items())
+
+    try:
+        wait_until(done, f"reading {topic} to its end", PATIENCE_S, interval_s=0)
+    finally:
+        consumer.close()
+    return found

@@ -26,9 +26,8 @@ from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_warehouse
 from tests.dataflows.processes import start_sessions
 from tests.events.strategies import any_record
+from tests.waits import PATIENCE_S
 
-#: Generous: each wait is for a condition, never a measure of speed.
-PATIENCE_S = 300
 STAGES = st.sampled_from([b"replay", b"api", b"", b"\xff\xfe", None])
 
 
@@ -70,7 +69,7 @@ def _stored(settings: Settings) -> Counter[tuple[str, int, int]]:
 
 
 def _metric(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=PATIENCE_S).text
     found = re.search(rf"^{name} (\S+)$", text, re.M)
     return float(found[1]) if found else 0.0
 
@@ -155,7 +154,7 @@ def test_fuzzed_records_all_land_once_and_nothing_stops(realtime: Settings) -> N
     finally:
         for process in (loader, sessions):
             process.terminate()
-            process.communicate(timeout=120)
+            process.communicate(timeout=PATIENCE_S)
 
 
 def _outcomes(settings: Settings) -> Counter[str]:

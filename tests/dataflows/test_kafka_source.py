@@ -10,6 +10,7 @@ from confluent_kafka import Producer
 
 from backbeat.settings import Settings
 from dataflows.connectors.kafka_source import EndOfPartitionClock, KafkaTopicsSource
+from tests.waits import PATIENCE_S
 
 
 def test_end_reported_with_the_last_records_counts_as_drained() -> None:
@@ -56,7 +57,7 @@ def test_stops_after_idle_even_when_eof_comes_with_the_last_records(fresh_kafka:
     )
     assert source.list_parts() == [f"auth_events#{p}" for p in range(4)]
     part = source.build_part("read", "auth_events#1", None)
-    records = _drain(part, deadline_s=20)
+    records = _drain(part, deadline_s=PATIENCE_S)
     assert [r.offset for r in records] == list(range(50))
     assert part.snapshot() == 50
     part.close()

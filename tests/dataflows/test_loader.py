@@ -30,6 +30,7 @@ from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command
 from tests.conftest import BigQueryEmulator
+from tests.waits import PATIENCE_S, eventually
 
 JAN_1 = 1_704_067_200_000
 DAY_MS = 86_400_000
@@ -76,7 +77,7 @@ def test_backbeat_load_lands_every_produced_record_once(loader_settings: Setting
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=PATIENCE_S,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -112,7 +113,7 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
     init_recovery(fresh_kafka.loader.recovery_dir)
     env = {**os.environ, **settings_environment(fresh_kafka)}
     subprocess.run(
-        loader_command(fresh_kafka.loader, 2.0, workers=2), env=env, check=True, timeout=300
+        loader_command(fresh_kafka.loader, 2.0, workers=2), env=env, check=True, timeout=PATIENCE_S
     )
 
     counts = _raw_counts(fresh_kafka)
@@ -135,7 +136,7 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
         fresh_kafka.kafka.client_config(**{"group.id": "t", "auto.offset.reset": "earliest"})
     )
     consumer.subscribe(["dead_letter"])
-    letters, deadline = [], time.monotonic() + 30
+    letters, deadline = [], time.monotonic() + PATIENCE_S
     while len(letters) < 4 and time.monotonic() < deadline:
         message = consumer.poll(0.5)
         if message is not None and message.error() is None:
@@ -156,23 +157,29 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(loader_settings: S
     env = {**os.environ, **settings_environment(settings)}
     chance = random.Random(2024)
     loaded_after_kills = []
-    # Start-up to the first file takes 2-3 s here; kill somewhere after that.
-    for window in ((3.0, 4.5), (2.5, 6.0), (2.5, 6.0)):
+    loaded = 0
+    # Each run is killed at a random moment after it has written something (start-up takes
+    # however long it takes on this machine).
+    for pause in (chance.uniform(0.0, 1.5) for _ in range(3)):
         process = subprocess.Popen(
             loader_command(settings.loader, None, workers=2), env=env, start_new_session=True
         )
-        time.sleep(chance.uniform(*window))
+        before = loaded
+        eventually(
+            lambda: sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter") > before,
+            "the loader writing",
+        )
+        time.sleep(pause)
         assert process.poll() is None, "the loader should still be running when it is killed"
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        loaded_after_kills.append(
-            sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter")
-        )
+        loaded = sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter")
+        loaded_after_kills.append(loaded)
     # A kill interrupted a load in progress (else this test would prove nothing).
     assert any(0 < n < total for n in loaded_after_kills), loaded_after_kills
     assert all(n <= total for n in loaded_after_kills)
     subprocess.run(
-        loader_command(settings.loader, 3.0, workers=2), env=env, check=True, timeout=600
+        loader_command(settings.loader, 3.0, workers=2), env=env, check=True, timeout=2 * PATIENCE_S
     )
     counts = _raw_counts(settings)
     for topic, count in produced.items():
@@ -189,7 +196,7 @@ def test_real_eventsim_samples_all_land(fresh_kafka: Settings, eventsim_real: Pa
     init_recovery(fresh_kafka.loader.recovery_dir)
     env = {**os.environ, **settings_environment(fresh_kafka)}
     subprocess.run(
-        loader_command(fresh_kafka.loader, 2.0, workers=1), env=env, check=True, timeout=300
+        loader_command(fresh_kafka.loader, 2.0, workers=1), env=env, check=True, timeout=PATIENCE_S
     )
     counts = _raw_counts(fresh_kafka)
     assert counts["page_view_events"] == 92 + 8056
@@ -215,22 +222,21 @@ def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
     views = produced["page_view_events"]
     written = f'backbeat_loader_rows_written_total{{table="page_view_events"}} {views}.0'
     try:
-        deadline, text = time.monotonic() + 60, ""
-        while time.monotonic() < deadline:
+
+        def metrics() -> str:
             try:
-                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=PATIENCE_S).text
             except httpx.HTTPError:
-                text = ""
-            if written in text:
-                break
-            time.sleep(0.5)
-        assert written in text
+                return ""
+            return text if written in text else ""
+
+        text = eventually(metrics, "every page view counted in the metrics")
         assert "backbeat_loader_event_to_warehouse_seconds_bucket" in text
         assert "backbeat_loader_batch_write_seconds_count" in text
         assert 'backbeat_loader_kafka_lag_records{partition="0",topic="listen_events"}' in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=60) == 0  # SIGTERM: open batches flushed, clean exit
+        assert process.wait(timeout=PATIENCE_S) == 0  # SIGTERM: open batches flushed, clean exit
 
 
 def test_two_loader_processes_together_land_everything_once(
@@ -264,7 +270,7 @@ def test_two_loader_processes_together_land_everything_once(
         )
         for index in range(2)
     ]
-    outputs = [process.communicate(timeout=300) for process in processes]
+    outputs = [process.communicate(timeout=PATIENCE_S) for process in processes]
     for process, (_, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
     counts = _raw_counts(fresh_kafka)

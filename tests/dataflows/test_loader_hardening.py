@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,10 +26,9 @@ from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import settings_environment
 from backbeat.warehouse import open_warehouse
 from dataflows.launch import EXIT_REFUSED
+from tests.waits import PATIENCE_S, eventually
 
 JAN_1 = 1_704_067_200_000
-#: Generous: these wait for a condition, they do not time anything.
-PATIENCE_S = 180
 
 GOOD = (
     b'{"ts":1703438479902,"sessionId":53,"page":"Home","auth":"Logged In","method":"GET",'
@@ -55,7 +53,7 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         env={**os.environ, **settings_environment(settings), "COLUMNS": "250"},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=2 * PATIENCE_S,
         check=False,
     )
 
@@ -168,13 +166,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_for(condition: object, what: str) -> None:
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"{what} did not happen in {PATIENCE_S} s"
-        time.sleep(0.2)
-
-
 def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
     fresh_kafka: Settings,
 ) -> None:
@@ -183,9 +174,9 @@ def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
     command = [sys.executable, "-m", "backbeat", "load"]
     first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: _children(first.pid), "the Bytewax process starting")
+        eventually(lambda: _children(first.pid), "the Bytewax process starting")
         (dataflow,) = _children(first.pid)
-        _wait_for(
+        eventually(
             lambda: open_warehouse(fresh_kafka).raw_counts()["page_view_events"] > 0,
             "the first loader writing",
         )
@@ -196,7 +187,7 @@ def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
 
         os.kill(first.pid, signal.SIGKILL)  # cannot be caught: the child must go by itself
         first.wait()
-        _wait_for(lambda: not _alive(dataflow), "the orphaned Bytewax process stopping")
+        eventually(lambda: not _alive(dataflow), "the orphaned Bytewax process stopping")
     finally:
         if first.poll() is None:
             first.kill()
@@ -235,7 +226,7 @@ def test_generate_flushes_what_it_made_on_sigterm(fresh_kafka: Settings) -> None
         except KafkaException:  # a new broker settling its partition leaders
             return False
 
-    _wait_for(some_sent, "generate sending")
+    eventually(some_sent, "generate sending")
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=PATIENCE_S)
     assert process.returncode == 0, stderr

@@ -10,12 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from confluent_kafka import Consumer
 
 from backbeat import stack
 from backbeat.emit.sinks import KafkaSink
@@ -27,7 +25,8 @@ from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
-from tests.dataflows.processes import load_until_idle, start_sessions
+from tests.dataflows.processes import load_until_idle, read_topic, start_sessions
+from tests.waits import PATIENCE_S, eventually
 
 MINUTE = 60_000
 T = TypeVar("T")
@@ -70,35 +69,12 @@ def upgrade_intent(user: int, start: int, tag: str | None = None) -> list[tuple[
     return [(user, click(user, start + i * MINUTE, page, tag=tag)) for i, page in enumerate(pages)]
 
 
-def eventually(probe: Callable[[], T | None], timeout_s: float = 60) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise AssertionError(f"nothing from {probe} within {timeout_s} s")
-
-
 def store_of(settings: Settings) -> RedisOfferStore:
     return RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
 
 
 def offers_on_topic(settings: Settings) -> list[dict[str, Any]]:
-    consumer = Consumer(
-        settings.kafka.client_config(
-            **{"group.id": "test-offers", "auto.offset.reset": "earliest", "log_level": 0}
-        )
-    )
-    consumer.subscribe(["offers"])
-    found, idle_since = [], time.monotonic()
-    while time.monotonic() - idle_since < 3:
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None:
-            found.append(msgspec.json.decode(message.value()))
-            idle_since = time.monotonic()
-    consumer.close()
-    return found
+    return [msgspec.json.decode(value) for value in read_topic(settings, "offers")]
 
 
 def test_offers_holdout_and_late_events(realtime: Settings) -> None:
@@ -112,7 +88,7 @@ def test_offers_holdout_and_late_events(realtime: Settings) -> None:
         + [(late_user, click(late_user, t0 + m * MINUTE, page)) for m, page in lateness],
     )
     process = start_sessions(realtime, exit_when_idle=3)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=PATIENCE_S)
     assert process.returncode == 0, stderr[-3000:]
 
     store = store_of(realtime)
@@ -185,26 +161,26 @@ def test_redis_outage_delays_decisions_and_a_crash_issues_no_offer_twice(
     try:
         produce(realtime, upgrade_intent(11, t0))
         store = store_of(realtime)
-        eventually(lambda: store.offers(11))
+        eventually(lambda: store.offers(11), "an offer for user 11")
 
         stack.down(realtime, ["redis"])  # Redis goes away while clicks keep coming
         produce(realtime, upgrade_intent(12, t0))
         time.sleep(3)
         assert process.poll() is None  # still running, retrying
         stack.up(realtime, ["redis"])  # empty again: Redis keeps nothing on disk
-        (late_offer,) = eventually(lambda: store_of(realtime).offers(12))
+        (late_offer,) = eventually(lambda: store_of(realtime).offers(12), "an offer for user 12")
         assert late_offer["offer_type"] == "premium_trial"
 
         time.sleep(2)  # a snapshot or two, then a crash right after new clicks
         produce(realtime, upgrade_intent(13, t0))
-        eventually(lambda: store_of(realtime).offers(13))
+        eventually(lambda: store_of(realtime).offers(13), "an offer for user 13")
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        process.wait(timeout=PATIENCE_S)
     finally:
         if process.poll() is None:
             process.kill()
     restarted = start_sessions(realtime, exit_when_idle=3)
-    _, stderr = restarted.communicate(timeout=120)
+    _, stderr = restarted.communicate(timeout=PATIENCE_S)
     assert restarted.returncode == 0, stderr[-3000:]
 
     store = store_of(realtime)

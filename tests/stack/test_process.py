@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from backbeat.stack.process import ManagedProcess
+from tests.waits import eventually
 
 
 def test_start_find_and_stop_a_process(tmp_path: Path) -> None:
@@ -32,10 +32,7 @@ def test_process_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
     process.start(
         [sys.executable, "-c", code, "backbeat-test-stubborn"], dict(os.environ), cwd=tmp_path
     )
-    deadline = time.monotonic() + 10
-    while "ready" not in process.log_file.read_text():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    eventually(lambda: "ready" in process.log_file.read_text(), "the process starting")
     assert process.stop(timeout_s=0.5) is True
     assert process.pid() is None
 
@@ -55,8 +52,5 @@ def test_exited_process_is_noticed_and_its_log_kept(tmp_path: Path) -> None:
         dict(os.environ),
         cwd=tmp_path,
     )
-    deadline = time.monotonic() + 10
-    while not process.exited():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    eventually(process.exited, "the process exiting")
     assert process.tail(1) == ["boom"]
