@@ -16,6 +16,7 @@ import pytest
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import private_stack_settings
+from tests.kafka.topics import empty_topics
 from tests.waits import PATIENCE_S
 
 SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
@@ -42,20 +43,29 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         stack.down(settings)
 
 
-@pytest.fixture
-def fresh_kafka(tmp_path: Path) -> Iterator[Settings]:
-    """A Kafka of its own (empty topics) for one test, with a private warehouse and recovery dir."""
-    settings = private_stack_settings(get_settings(), tmp_path / "state")
-    settings = with_overrides(
-        settings,
-        warehouse={"dir": tmp_path / "warehouse"},
-        loader={"recovery_dir": tmp_path / "recovery", "metrics_port": 0, "snapshot_seconds": 1},
-    )
+@pytest.fixture(scope="session")
+def _shared_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """One private Kafka for every test that needs empty topics (apart from `local_stack`'s,
+    whose topics tests share): starting a broker per test cost minutes on a slow machine."""
+    settings = private_stack_settings(get_settings(), tmp_path_factory.mktemp("kafka") / "state")
     try:
         stack.up(settings, ["kafka"])
         yield settings
     finally:
         stack.down(settings, ["kafka"])
+
+
+@pytest.fixture
+def fresh_kafka(_shared_kafka: Settings, tmp_path: Path) -> Settings:
+    """Empty topics (and no consumer groups) on the shared private Kafka, with a warehouse and
+    recovery folder of the test's own."""
+    empty_topics(_shared_kafka.kafka)
+    return with_overrides(
+        _shared_kafka,
+        stack={"state_dir": tmp_path / "state"},
+        warehouse={"dir": tmp_path / "warehouse"},
+        loader={"recovery_dir": tmp_path / "recovery", "metrics_port": 0, "snapshot_seconds": 1},
+    )
 
 
 EMULATOR_PYTHON = Path.home() / ".cache" / "backbeat" / "bqemulator-venv" / "bin" / "python"

@@ -100,6 +100,13 @@ def printable(reason: str) -> str:
     return safe if len(safe) <= _MAX_REASON else safe[: _MAX_REASON - 1] + "…"
 
 
+def not_json(error: msgspec.DecodeError | UnicodeDecodeError) -> str:
+    """The reason for bytes that are not a JSON document in UTF-8."""
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8: byte {error.object[error.start]:#04x} in a string"
+    return printable(f"not JSON: {error}")
+
+
 def encode(event: EventRecord) -> bytes:
     """eventsim's bytes for `event`: keys in its order, absent fields omitted, then `\\n`."""
     return _ENCODER.encode(event) + b"\n"
@@ -172,12 +179,8 @@ class RecordDecoder:
             record = cast(Record, decoder.decode(value))
         except msgspec.ValidationError as exc:
             raise EventDecodeError(printable(f"invalid {topic} record: {exc}")) from None
-        except msgspec.DecodeError as exc:
-            raise EventDecodeError(printable(f"not JSON: {exc}")) from None
-        except UnicodeDecodeError as exc:
-            raise EventDecodeError(
-                f"not UTF-8: byte {exc.object[exc.start]:#04x} in a string"
-            ) from None
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise EventDecodeError(not_json(exc)) from None
         present = _REQUIRED_COUNT[topic] + sum(
             getattr(record, name) is not UNSET for name in _OPTIONAL[topic]
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from backbeat.events.codec import EventDecodeError, printable, repeats_keys
+from backbeat.events.codec import EventDecodeError, not_json, printable, repeats_keys
 from backbeat.events.legacy import LegacyEvent, LegacyMapper, is_legacy
 from backbeat.events.schemas import SCHEMA_TOPICS, TOPIC_SCHEMAS, EventRecord
 
@@ -91,12 +91,8 @@ class EventFileReader:
         """
         try:
             generic = _GENERIC.decode(line.value)
-        except msgspec.DecodeError as exc:
-            raise EventDecodeError(printable(f"{line.where}: not JSON: {exc}")) from None
-        except UnicodeDecodeError as exc:
-            raise EventDecodeError(
-                f"{line.where}: not UTF-8: byte {exc.object[exc.start]:#04x} in a string"
-            ) from None
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise EventDecodeError(f"{line.where}: {not_json(exc)}") from None
         if repeats_keys(line.value, len(generic)):
             raise EventDecodeError(f"{line.where}: a key appears more than once")
         try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from confluent_kafka import KafkaError, Message, Producer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backbeat.kafka.topics import DEAD_LETTER_TOPIC, LOADED_TOPICS
@@ -25,7 +25,7 @@ from backbeat.settings import Settings, with_overrides
 from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_warehouse
 from tests.dataflows.processes import start_sessions
-from tests.events.strategies import any_record
+from tests.events.strategies import any_record, fuzzing
 from tests.waits import PATIENCE_S
 
 STAGES = st.sampled_from([b"replay", b"api", b"", b"\xff\xfe", None])
@@ -114,13 +114,7 @@ def test_fuzzed_records_all_land_once_and_nothing_stops(realtime: Settings) -> N
             assert time.monotonic() < deadline, f"{len(produced) - sum(stored.values())} missing"
             time.sleep(0.2)
 
-    @settings(
-        max_examples=40,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzing(40)
     @given(st.lists(RECORDS, min_size=40, max_size=150))
     def one_batch(records: list[tuple[str, bytes, list[tuple[str, bytes]]]]) -> None:
         for topic, value, headers in records:

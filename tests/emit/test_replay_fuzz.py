@@ -7,13 +7,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backbeat.emit.runs import run_replay
 from backbeat.kafka.dead_letter import DeadLetter
 from backbeat.kafka.topics import EVENT_TOPICS
-from tests.events.strategies import any_record
+from tests.events.strategies import any_record, fuzzing
 
 #: The old single-stream format's keys (Sparkify), each with a plausible or a wrong value.
 LEGACY = st.fixed_dictionaries(
@@ -62,13 +62,7 @@ LINES = st.one_of(
 )
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@fuzzing(150)
 @given(st.lists(LINES, min_size=1, max_size=30), st.sampled_from([None, *EVENT_TOPICS]))
 def test_every_line_is_sent_or_a_dead_letter_and_the_replay_goes_on(
     tmp_path: Path, lines: list[bytes], file_topic: str | None

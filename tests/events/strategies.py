@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import msgspec
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from backbeat.events.codec import DEFAULT_WINDOW
@@ -111,3 +112,16 @@ def any_record(topics: tuple[str, ...]) -> st.SearchStrategy[tuple[str, bytes]]:
     )
     garbage = st.tuples(st.sampled_from(topics), st.binary(max_size=300))
     return st.one_of(shaped, shaped, shaped, garbage)
+
+
+def fuzzing(examples: int) -> settings:
+    """Hypothesis settings of every fuzz test: the same examples on every run and machine
+    (CI reproduces a failure), no deadline (tests never time anything), and fixtures of the
+    test kept across examples (a Kafka, a temporary folder)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backbeat.events.codec import EventDecodeError, RecordDecoder, canonical, decode
@@ -14,12 +14,10 @@ from backbeat.kafka.topics import LOADED_TOPICS
 from backbeat.warehouse.bigquery.proto_rows import event_row_bytes, table_proto
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.rows import RawRow
-from tests.events.strategies import any_record
-
-FUZZ = settings(max_examples=400, deadline=None, derandomize=True, database=None)
+from tests.events.strategies import any_record, fuzzing
 
 
-@FUZZ
+@fuzzing(400)
 @given(any_record(LOADED_TOPICS))
 def test_decoding_never_raises_anything_but_a_reason(record: tuple[str, bytes]) -> None:
     topic, value = record
@@ -31,13 +29,7 @@ def test_decoding_never_raises_anything_but_a_reason(record: tuple[str, bytes]) 
     assert decode(topic, canonical(event)) == event  # what is stored means the same
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@fuzzing(150)
 @given(st.lists(any_record(LOADED_TOPICS), min_size=1, max_size=20))
 def test_every_accepted_record_is_stored_by_both_writers(
     tmp_path: Path, records: list[tuple[str, bytes]]
