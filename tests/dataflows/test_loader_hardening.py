@@ -158,6 +158,13 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -174,8 +181,11 @@ def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
     command = [sys.executable, "-m", "backbeat", "load"]
     first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        eventually(lambda: _children(first.pid), "the Bytewax process starting")
-        (dataflow,) = _children(first.pid)
+        # The command first makes the recovery folder in a short-lived child of its own.
+        (dataflow,) = eventually(
+            lambda: [pid for pid in _children(first.pid) if b"bytewax.run" in _cmdline(pid)],
+            "the Bytewax process starting",
+        )
         eventually(
             lambda: open_warehouse(fresh_kafka).raw_counts()["page_view_events"] > 0,
             "the first loader writing",
