@@ -32,8 +32,10 @@ from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_build, open_warehouse
 from tests.dataflows.processes import load_until_idle, start_sessions, wait_until_healthy
+from tests.waits import PATIENCE_S
 
 KEY = "loop-test-key"
+PATIENCE_MS = int(PATIENCE_S * 1000)
 USERS, HOURS, SPEED = 2000, 48, 2880  # two simulated days in a minute of wall time
 
 
@@ -44,14 +46,22 @@ def loop(realtime: Settings) -> Iterator[Settings]:
     settings = with_overrides(
         realtime,
         sessions={"holdout_share": 0.5, "holdout_tags": []},
-        api={"keys": [KEY], "port": port},
+        api={"keys": [KEY], "port": port, "redis_timeout_ms": PATIENCE_MS},
         responses={
             "api_url": f"http://127.0.0.1:{port}",
             "accept": {"premium_trial": 0.9, "retention_discount": 0.9},
             "seed": 5,
+            "timeout_ms": PATIENCE_MS,
         },
     )
-    env = {**os.environ, **settings_environment(settings), "BACKBEAT_API_KEYS": f'["{KEY}"]'}
+    # The product's timeouts (the app's wait for the API, the API's for Redis) are tuned for
+    # answers in milliseconds; on a starved machine the test waits instead of counting errors.
+    env = {
+        **os.environ,
+        **settings_environment(settings),
+        "BACKBEAT_API_KEYS": f'["{KEY}"]',
+        "BACKBEAT_API_REDIS_TIMEOUT_MS": str(PATIENCE_MS),
+    }
     api = subprocess.Popen(
         [sys.executable, "-m", "backbeat", "api", "--port", str(port)],
         env=env,
