@@ -86,8 +86,11 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
         """Write `rows`; the rows as stored (a row the warehouse refused, as a dead letter).
 
         Validation makes every row storable, so a refused batch means a fault it missed or
-        the warehouse itself failing: the rows are tried one by one, so one record cannot
-        stop the loader, and the fault shows as a dead letter with the warehouse's reason.
+        the warehouse failing. The rows are then written one by one, in offset order: a row
+        refused twice while others are stored becomes a dead letter with the warehouse's
+        reason (it must: the rows after it move the partition's mark past it), so one record
+        cannot stop the loader. If every row is refused, the warehouse is at fault, nothing
+        of the batch is written, and the error stops the loader (a restart retries it).
         Dead letters themselves must land: if they cannot, the error stops the loader.
         """
         self._send_dead_letters([row for row in rows if isinstance(row, DeadRow)])
@@ -99,30 +102,52 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
             log.warning(
                 "a batch of %d rows was refused (%s); writing them one by one", len(rows), exc
             )
-            return [self._store_alone(row, now_ms) for row in rows]
+            return self._store_one_by_one(rows, now_ms, exc)
         return rows
 
-    def _store_alone(self, row: LoaderRow, now_ms: int) -> LoaderRow:
-        try:
-            self._writer.write([row], ingested_ms=now_ms)
-        except Exception as exc:  # any refusal of this one row
-            if isinstance(row, DeadRow):
-                raise
+    def _store_one_by_one(
+        self, rows: list[LoaderRow], now_ms: int, batch_error: Exception
+    ) -> list[LoaderRow]:
+        stored: list[LoaderRow] = []
+        refused: list[tuple[RawRow, Exception]] = []
+        for row in rows:
+            error = self._write_alone(row, now_ms)
+            if error is None:
+                stored.append(row)
+            elif isinstance(row, RawRow):
+                refused.append((row, error))
+            else:
+                raise error
+        if refused and len(refused) == sum(isinstance(row, RawRow) for row in rows) > 1:
+            raise batch_error  # not one row stored: the warehouse, not a record
+        for row, error in refused:
             REFUSED.labels(row.topic).inc()
             dead = DeadRow.rejected(
                 row.topic,
                 row.partition,
                 row.offset,
                 row.kafka_ts_ms,
-                printable(f"the warehouse refused the record: {type(exc).__name__}: {exc}"),
+                printable(f"the warehouse refused the record: {type(error).__name__}: {error}"),
                 row.value,
                 now_ms,
             )
             log.error("%s[%d]@%d: %s", row.topic, row.partition, row.offset, dead.error)
             self._send_dead_letters([dead])
             self._writer.write([dead], ingested_ms=now_ms)
-            return dead
-        return row
+            stored.append(dead)
+        return stored
+
+    def _write_alone(self, row: LoaderRow, now_ms: int) -> Exception | None:
+        """Write one row, trying twice (a passing fault of the warehouse is not the row's)."""
+        error: Exception | None = None
+        for _ in range(2):
+            try:
+                self._writer.write([row], ingested_ms=now_ms)
+            except Exception as exc:  # any refusal of this one row
+                error = exc
+            else:
+                return None
+        return error
 
     def _send_dead_letters(self, dead: list[DeadRow]) -> None:
         own = [row for row in dead if row.stage == LOADER_STAGE]  # others came from the topic
