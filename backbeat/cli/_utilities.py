@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -19,6 +20,8 @@ from backbeat.stack.errors import StackError
 console = Console()
 err_console = Console(stderr=True)
 
+#: How long a broker that accepts connections may take to answer a metadata request.
+_KAFKA_PATIENCE_S = 30.0
 #: Failures a person can fix; anything else is a bug and keeps its traceback.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (StackError,)
 
@@ -32,10 +35,12 @@ def exit_with_error(message: str, code: int = 1) -> NoReturn:
 
 
 def require_kafka(kafka: KafkaSettings) -> None:
-    """Stop with one clear line when no broker answers, before any work starts."""
-    from backbeat.kafka.admin import broker_count
+    """Stop with one clear line when no broker answers, before any work starts. A cluster
+    that refuses connections is reported at once; one that accepts them is given time to
+    answer (a busy machine can take seconds)."""
+    from backbeat.kafka.admin import accepts_connections, broker_count
 
-    if broker_count(kafka) == 0:
+    if not accepts_connections(kafka) or broker_count(kafka, timeout_s=_KAFKA_PATIENCE_S) == 0:
         exit_with_error(
             f"Kafka at {kafka.bootstrap_servers} is not reachable; start it with `backbeat up` "
             "or set BACKBEAT_KAFKA_BOOTSTRAP_SERVERS"
@@ -64,6 +69,27 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM sets `stop`, so a run ends between two records and reports exactly
+    what it wrote; a second one interrupts at once."""
+
+    def first(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        signal.signal(signal.SIGTERM, second)
+        signal.signal(signal.SIGINT, second)
+
+    def second(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, first), signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def print_json(data: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from backbeat.cli._utilities import (
     exit_with_error,
     expected_errors,
     require_kafka,
-    sigterm_as_interrupt,
+    stop_on_signals,
 )
 from backbeat.emit.offer_responder import ApiOfferResponder, OfferApiError
 from backbeat.emit.pacing import Pacer
@@ -240,22 +241,28 @@ def generate(
             speed = 1.0
         anchor = max(params.start_ms, epoch_ms(now)) if continuous else params.start_ms
         sink = _sink(output)
-        with _live_progress() as live, sigterm_as_interrupt():
+        stop = threading.Event()
+        with _live_progress() as live, stop_on_signals(stop):
             try:
                 stats = run_simulation(
-                    simulator, sink, Pacer(speed, anchor), lambda s: live.update(_progress_line(s))
+                    simulator,
+                    sink,
+                    Pacer(speed, anchor, sleep=stop.wait),
+                    lambda s: live.update(_progress_line(s)),
+                    stop,
                 )
-            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the sink was flushed on the way out
-                written = sum(n for topic, n in sink.counts.items() if topic != "dead_letter")
-                err_console.print(
-                    f"[yellow]interrupted: flushed the {written:,} records generated[/]"
-                )
+            except KeyboardInterrupt:  # a second Ctrl-C: the sink was flushed on the way out
+                err_console.print("[yellow]interrupted again: stopped at once[/]")
                 return
             except (KafkaDeliveryError, OfferApiError) as exc:
                 exit_with_error(str(exc))
             finally:
                 if responder is not None:
                     responder.close()
+    if stats.stopped:
+        err_console.print(
+            f"[yellow]interrupted: flushed the {stats.records:,} records generated[/]"
+        )
     _summary(stats, output)
     if responder is not None:
         answered = ", ".join(f"{n:,} {what}" for what, n in sorted(responder.counts.items()))
@@ -278,19 +285,20 @@ def replay(
     with expected_errors():
         sink = _sink(output)
         retime_to = epoch_ms(datetime.now(UTC)) if retime else None
-        with _live_progress() as live, sigterm_as_interrupt():
+        stop = threading.Event()
+        with _live_progress() as live, stop_on_signals(stop):
             try:
                 stats = run_replay(
-                    paths, sink, retime_to, speed, lambda s: live.update(_progress_line(s))
+                    paths, sink, retime_to, speed, lambda s: live.update(_progress_line(s)), stop
                 )
             except _ERRORS as exc:
                 exit_with_error(str(exc))
             except KeyboardInterrupt:
-                written = sum(n for topic, n in sink.counts.items() if topic != "dead_letter")
-                err_console.print(
-                    f"[yellow]interrupted: flushed the {written:,} records replayed[/]"
-                )
+                err_console.print("[yellow]interrupted again: stopped at once[/]")
                 return
+    if stats.stopped:
+        written = f"{stats.records:,} records replayed"
+        err_console.print(f"[yellow]interrupted: flushed the {written}[/]")
     _summary(stats, output, lines=True)
     if stats.rejected:
         err_console.print(f"[yellow]{stats.rejected:,} lines were rejected (see dead_letter)[/]")

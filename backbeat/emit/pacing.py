@@ -11,6 +11,7 @@ class Pacer:
 
     Events before `anchor_ms` (e.g. the past, in continuous mode) are released at once;
     later ones wait until the wall clock catches up. speed=None releases everything at once.
+    `sleep` may return early (a stop event's `wait`): the caller checks why.
     """
 
     def __init__(
@@ -18,7 +19,7 @@ class Pacer:
         speed: float | None,
         anchor_ms: int,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError(f"speed must be positive, got {speed!r}")

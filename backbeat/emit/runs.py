@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ class RunStats:
     rejected: int = 0
     #: Lines read (a replay).
     lines: int = 0
+    #: True when the run was asked to stop before its end (what was written is flushed).
+    stopped: bool = False
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -61,18 +64,29 @@ Progress = Callable[[RunStats], None]
 
 
 def run_simulation(
-    simulator: Simulator, sink: EventSink, pacer: Pacer, progress: Progress | None = None
+    simulator: Simulator,
+    sink: EventSink,
+    pacer: Pacer,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> RunStats:
-    """Write every simulated event to `sink`, paced by `pacer`; closes the sink."""
+    """Write every simulated event to `sink`, paced by `pacer`; closes the sink.
+
+    Setting `stop` ends the run between two events (a wait for the next one included),
+    so what was written and what `stats` counts are the same."""
     stats = RunStats(counts=sink.counts)
     paced = pacer.speed is not None
     write, wait_for = sink.write, pacer.wait_for
+    stop = stop or threading.Event()
     written = 0
     try:
         for event in simulator.events():
             record = event.record
             if paced:
                 wait_for(record.ts)  # type: ignore[attr-defined]
+            if stop.is_set():
+                stats.stopped = True
+                break
             write(event.topic, event.key, encode(record))
             written += 1
             if written % _PROGRESS_EVERY == 0:
@@ -113,11 +127,14 @@ def run_replay(
     retime_to_ms: int | None = None,
     speed: float | None = None,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> RunStats:
     """Send eventsim output (either format) to `sink`; bad lines become dead letters.
 
     With `retime_to_ms`, every time is shifted so the first event lands at that time.
+    Setting `stop` ends the replay between two lines.
     """
+    stop = stop or threading.Event()
     files = input_files(paths)
     reader = EventFileReader()
     stats = RunStats(counts=sink.counts)
@@ -125,8 +142,13 @@ def run_replay(
     pacer: Pacer | None = None
     try:
         for path in files:
+            if stats.stopped:
+                break
             file_topic = topic_from_file_name(path)
             for line in read_lines(path):
+                if stop.is_set():
+                    stats.stopped = True
+                    break
                 stats.lines += 1
                 try:
                     records = reader.records(line, file_topic)
@@ -138,7 +160,11 @@ def run_replay(
                     if offset_ms is None:
                         first = record.ts  # type: ignore[attr-defined]
                         offset_ms = 0 if retime_to_ms is None else retime_to_ms - first
-                        pacer = Pacer(speed, anchor_ms=first + offset_ms)
+                        pacer = Pacer(
+                            speed,
+                            anchor_ms=first + offset_ms,
+                            sleep=lambda s: stop.wait(s) and None,
+                        )
                     if offset_ms:
                         record = _shifted(record, offset_ms)
                     ts = record.ts  # type: ignore[attr-defined]

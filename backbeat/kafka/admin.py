@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -13,6 +14,19 @@ from backbeat.settings.kafka import KafkaSettings
 def admin_client(settings: KafkaSettings) -> AdminClient:
     """An admin client configured like every other Backbeat client."""
     return AdminClient(settings.client_config())
+
+
+def accepts_connections(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:
+    """True when some bootstrap server accepts a TCP connection: a cluster that is down
+    says so at once (a metadata request would retry until its timeout)."""
+    for server in settings.bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout_s):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def broker_count(settings: KafkaSettings, timeout_s: float = 2.0) -> int:
