@@ -39,12 +39,15 @@ def init(
                 "created_datasets": report.created_datasets,
                 "created_tables": report.created_tables,
                 "existing": report.existing,
+                "added_columns": report.added_columns,
                 "roles": [role for role, _ in SERVICE_ACCOUNT_ROLES],
             }
         )
         return
     for name in report.created_datasets + report.created_tables:
         console.print(f"[green]created[/] {name}")
+    for name in report.added_columns:
+        console.print(f"[green]added column[/] {name}")
     for name in report.existing:
         console.print(f"[dim]exists[/]  {name}")
     console.print("\nThe service account of the loader and the flows needs:")

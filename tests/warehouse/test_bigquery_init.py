@@ -16,7 +16,7 @@ from backbeat.settings import get_settings, with_overrides
 from backbeat.warehouse.bigquery.client import BigQueryConfigError, bigquery_client
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from backbeat.warehouse.bigquery.tables import raw_table_specs, table_definition
-from backbeat.warehouse.raw_schema import raw_columns
+from backbeat.warehouse.raw_schema import raw_columns, table_columns
 from tests.conftest import BigQueryEmulator
 
 
@@ -66,6 +66,27 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
         client.query("SELECT COUNT(*) AS n FROM `backbeat-test.raw_init.listen_events`").result()
     )
     assert rows[0]["n"] == 0
+
+
+def test_init_adds_the_columns_a_newer_backbeat_declares(
+    bigquery_emulator: BigQueryEmulator,
+) -> None:
+    """raw.dead_letter gained columns (#15); an existing dataset gets them from `init`."""
+    settings = bigquery_emulator.settings(get_settings(), raw_dataset="raw_upgrade").warehouse
+    client = bigquery_client(settings)
+    client.create_dataset("backbeat-test.raw_upgrade", exists_ok=True)
+    older = next(c for c in raw_table_specs() if c.name == "dead_letter")
+    old_schema = [f for f in older.schema() if f.name not in ("stage", "source_file", "_topic")]
+    client.create_table(bigquery.Table("backbeat-test.raw_upgrade.dead_letter", old_schema))
+    report = init_bigquery(settings)
+    assert sorted(report.added_columns) == [
+        "dead_letter._topic",
+        "dead_letter.source_file",
+        "dead_letter.stage",
+    ]
+    columns = {f.name for f in client.get_table("backbeat-test.raw_upgrade.dead_letter").schema}
+    assert columns == {name for name, _ in table_columns("dead_letter")}
+    assert init_bigquery(settings).added_columns == []
 
 
 def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: BigQueryEmulator) -> None:

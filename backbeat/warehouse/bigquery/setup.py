@@ -9,6 +9,7 @@ from google.cloud import bigquery
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import bigquery_client
 from backbeat.warehouse.bigquery.tables import (
+    TableSpec,
     quality_results_table,
     raw_table_specs,
     table_definition,
@@ -30,6 +31,8 @@ class InitReport:
     created_datasets: list[str] = field(default_factory=list)
     created_tables: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    #: Columns added to tables an older Backbeat created ("raw.dead_letter.stage", ...).
+    added_columns: list[str] = field(default_factory=list)
 
 
 def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = None) -> InitReport:
@@ -50,6 +53,7 @@ def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = Non
         full_name = f"{settings.raw_dataset}.{spec.name}"
         if spec.name in existing_tables:
             report.existing.append(full_name)
+            report.added_columns += _add_missing_columns(client, f"{project}.{full_name}", spec)
             continue
         client.create_table(table_definition(project, settings.raw_dataset, spec), exists_ok=True)
         report.created_tables.append(full_name)
@@ -62,3 +66,16 @@ def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = Non
             client.create_table(table, exists_ok=True)
             report.created_tables.append(f"{quality_dataset}.{table.table_id}")
     return report
+
+
+def _add_missing_columns(client: bigquery.Client, table_id: str, spec: TableSpec) -> list[str]:
+    """Columns a newer Backbeat declares, added to a table an older one made (NULLABLE
+    columns can be added in place; nothing is dropped or retyped)."""
+    table = client.get_table(table_id)
+    present = {column.name for column in table.schema}
+    missing = [column for column in spec.schema() if column.name not in present]
+    if not missing:
+        return []
+    table.schema = [*table.schema, *missing]
+    client.update_table(table, ["schema"])
+    return [f"{spec.name}.{column.name}" for column in missing]
