@@ -7,6 +7,7 @@ file and stdout output a line on stderr, since eventsim's file mode has no such 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections import Counter
@@ -22,7 +23,11 @@ from backbeat.settings.kafka import KafkaSettings
 from backbeat.warehouse.raw_writer import RawWriter
 from backbeat.warehouse.rows import RawRow
 
+log = logging.getLogger("backbeat.kafka")
+
 _WRITE_BUFFER = 1 << 20
+#: How often a patient sink says it is still waiting for Kafka.
+PATIENT_WARN_S = 30.0
 _LIBRDKAFKA_MAX_BYTES = 1_000_000  # librdkafka's default message.max.bytes
 #: Room left in a dead letter for its headers (the reason, the file name).
 _LETTER_HEADROOM = 16_384
@@ -108,10 +113,14 @@ class KafkaSink:
     records still queued at the end are raised at `close`, never dropped silently.
     """
 
-    def __init__(self, settings: KafkaSettings, linger_ms: int = 20) -> None:
+    def __init__(self, settings: KafkaSettings, linger_ms: int = 20, patient: bool = False) -> None:
+        """`patient`: a record that must reach Kafka (a dead letter, a decided offer) is
+        retried for as long as Kafka is unavailable, and `flush` waits, saying so every
+        `PATIENT_WARN_S`: the caller stalls, as its input does, instead of crashing."""
         self.counts: Counter[str] = Counter()
         self.failed = 0
         self._last_error: KafkaError | None = None
+        self._patient = patient
         options: dict[str, str | int | float | bool] = {
             "enable.idempotence": True,
             "delivery.report.only.error": True,
@@ -122,6 +131,8 @@ class KafkaSink:
             "compression.type": "lz4",
             "queue.buffering.max.messages": 500_000,
         }
+        if patient:
+            options["message.timeout.ms"] = 0  # no delivery deadline: retried until taken
         config = settings.client_config(**options)
         self.max_bytes = int(config.get("message.max.bytes", _LIBRDKAFKA_MAX_BYTES))
         self._producer = Producer(config)
@@ -166,8 +177,12 @@ class KafkaSink:
         self.flush(timeout_s)
 
     def flush(self, timeout_s: float = 60.0) -> None:
-        """Wait until every record so far is delivered; raise if any was refused."""
+        """Wait until every record so far is delivered; raise if any was refused. A patient
+        sink waits as long as it takes."""
         remaining = self._producer.flush(timeout_s)
+        while remaining and self._patient:
+            log.warning("Kafka has not taken %d records yet; still trying", remaining)
+            remaining = self._producer.flush(PATIENT_WARN_S)
         if remaining or self.failed:
             raise KafkaDeliveryError(
                 f"{self.failed + remaining} records were not delivered to Kafka"

@@ -3,6 +3,8 @@ and the history outlives Redis. Holdout decisions go too, marked `holdout: true`
 
 Each batch is flushed before the step finishes, so an epoch's offers are in Kafka before
 its snapshot; a replay after a crash may send an offer again, with the same `offer_id`.
+While Kafka is unavailable the flush waits (a patient sink): the dataflow stalls, it does
+not crash.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def encode_offer(decision: Decision) -> bytes:
 
 class _OffersPartition(StatelessSinkPartition[Decision]):
     def __init__(self, settings: KafkaSettings) -> None:
-        self._sink = KafkaSink(settings, linger_ms=5)
+        self._sink = KafkaSink(settings, linger_ms=5, patient=True)
 
     def write_batch(self, items: list[Decision]) -> None:
         for decision in items:

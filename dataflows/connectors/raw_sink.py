@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
-from confluent_kafka import Producer
 from prometheus_client import Counter, Histogram
 
+from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import printable
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, LOADER_STAGE, DeadLetter
 from backbeat.settings.kafka import KafkaSettings
@@ -52,9 +52,11 @@ Batch = tuple[str, list[LoaderRow]]
 
 
 class _RawTablesPartition(StatelessSinkPartition[Batch]):
-    def __init__(self, writer: RawWriter, producer: Producer, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, writer: RawWriter, dead_letters: KafkaSink, clock: Callable[[], float]
+    ) -> None:
         self._writer = writer
-        self._producer = producer
+        self._dead_letters = dead_letters
         self._clock = clock
 
     def write_batch(self, items: list[Batch]) -> None:
@@ -160,15 +162,13 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
                 source_partition=row.partition,
                 source_offset=row.offset,
             )
-            self._producer.produce(DEAD_LETTER_TOPIC, row.value, headers=letter.headers())
+            self._dead_letters.write(DEAD_LETTER_TOPIC, None, row.value, letter.headers())
             DEAD_LETTERS.labels(row.topic).inc()
-        if own and self._producer.flush(30) > 0:
-            raise RuntimeError(
-                "dead letters could not be delivered to Kafka; not writing the batch"
-            )
+        if own:  # in Kafka before the table: a crash in between repeats a letter, never loses one
+            self._dead_letters.flush()
 
     def close(self) -> None:
-        self._producer.flush(30)
+        self._dead_letters.close()
         self._writer.close()
 
 
@@ -180,7 +180,5 @@ class RawTablesSink(DynamicSink[Batch]):
         self._warehouse = warehouse
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RawTablesPartition:
-        producer = Producer(
-            self._kafka.client_config(**{"enable.idempotence": True, "log_level": 3})
-        )
-        return _RawTablesPartition(open_raw_writer(self._warehouse), producer, time.time)
+        dead_letters = KafkaSink(self._kafka, linger_ms=5, patient=True)
+        return _RawTablesPartition(open_raw_writer(self._warehouse), dead_letters, time.time)

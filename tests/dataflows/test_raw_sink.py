@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 
+from backbeat.emit.sinks import KafkaSink
 from backbeat.events import encode
 from backbeat.events.schemas import ListenEvent
 from backbeat.settings import Settings
@@ -53,8 +53,9 @@ def _plays(count: int) -> list[RawRow]:
 
 
 def _sink(settings: Settings, refused: set[int] | None) -> _RawTablesPartition:
-    producer = Producer(settings.kafka.client_config(**{"log_level": 0}))
-    return _RawTablesPartition(RefusingWriter(settings.warehouse.dir, refused), producer, time.time)
+    dead_letters = KafkaSink(settings.kafka, patient=True)
+    writer = RefusingWriter(settings.warehouse.dir, refused)
+    return _RawTablesPartition(writer, dead_letters, time.time)
 
 
 def test_a_record_the_warehouse_refuses_is_a_dead_letter_and_the_rest_land(
