@@ -63,7 +63,8 @@ def _failed_ms(letter_headers: dict[str, str], fallback_ms: int) -> int:
 def letter_row(record: KafkaRecord) -> DeadRow | None:
     """A letter another stage sent to `dead_letter`, as a row of `raw.dead_letter`; None
     for the loader's own letters, which it wrote there when it rejected the record."""
-    letter = DeadLetter.from_record(record.value, record.headers)
+    fields = parse_headers(record.headers)
+    letter = DeadLetter.from_record(record.value, fields)
     if letter.stage == LOADER_STAGE:
         return None
     stamp = record.timestamp_ms if record.timestamp_ms >= 0 else _now_ms()
@@ -74,7 +75,7 @@ def letter_row(record: KafkaRecord) -> DeadRow | None:
         record.timestamp_ms,
         printable(letter.error),
         letter.original,
-        _failed_ms(parse_headers(record.headers), stamp),
+        _failed_ms(fields, stamp),
         stage=printable(letter.stage),
         source_topic=letter.source_topic,
         source_partition=letter.source_partition,

@@ -53,11 +53,11 @@ def read_back(warehouse: Warehouse, freshness_sql: str) -> DemoSummary:
     summary.table_rows = {str(t): int(n) for t, n in warehouse.query(table_rows_sql()).rows}
     decided, treated, holdout = warehouse.query(OFFERS_SQL).rows[0]
     (accepted,) = warehouse.query(ACCEPTED_SQL).rows[0]
-    summary.offers = {
-        "decided": int(decided),
-        "treated": int(treated),
-        "holdout": int(holdout),
-        "accepted": int(accepted),
+    summary.offers = {  # SUM over no offers is NULL: a small demo may decide none
+        "decided": int(decided or 0),
+        "treated": int(treated or 0),
+        "holdout": int(holdout or 0),
+        "accepted": int(accepted or 0),
     }
     result = warehouse.query(freshness_sql)
     summary.freshness = [dict(zip(result.columns, row, strict=True)) for row in result.rows]

@@ -73,10 +73,9 @@ class DeadLetter:
         )
 
     @classmethod
-    def from_record(cls, value: bytes | None, headers: ReadHeaders | None) -> DeadLetter:
-        """A letter as read back from the topic. Anyone can write to it, so nothing here
-        may fail: a missing or garbled header is a missing value."""
-        fields = parse_headers(headers)
+    def from_record(cls, value: bytes | None, fields: dict[str, str]) -> DeadLetter:
+        """A letter as read back from the topic (`fields`: its `parse_headers`). Anyone can
+        write to it, so nothing here may fail: a missing or garbled header is a missing value."""
         return cls(
             original=value or b"",
             error=fields.get("bb.error") or "no reason given (no bb.error header)",

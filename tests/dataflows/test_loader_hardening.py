@@ -26,6 +26,7 @@ from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import settings_environment
 from backbeat.warehouse import open_warehouse
 from dataflows.launch import EXIT_REFUSED
+from tests.dataflows.processes import alive, children_of, cmdline
 from tests.waits import PATIENCE_S, eventually
 
 JAN_1 = 1_704_067_200_000
@@ -153,26 +154,6 @@ def test_a_deleted_or_older_warehouse_is_refused_then_reloaded_from_kafka(
     assert "lost for good" not in reloaded.stderr  # Kafka still held everything
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
 def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
     fresh_kafka: Settings,
 ) -> None:
@@ -183,7 +164,7 @@ def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
     try:
         # The command first makes the recovery folder in a short-lived child of its own.
         (dataflow,) = eventually(
-            lambda: [pid for pid in _children(first.pid) if b"bytewax.run" in _cmdline(pid)],
+            lambda: [pid for pid in children_of(first.pid) if "bytewax.run" in cmdline(pid)],
             "the Bytewax process starting",
         )
         eventually(
@@ -197,7 +178,7 @@ def test_one_loader_per_recovery_folder_and_none_outlives_its_command(
 
         os.kill(first.pid, signal.SIGKILL)  # cannot be caught: the child must go by itself
         first.wait()
-        eventually(lambda: not _alive(dataflow), "the orphaned Bytewax process stopping")
+        eventually(lambda: not alive(dataflow), "the orphaned Bytewax process stopping")
     finally:
         if first.poll() is None:
             first.kill()

@@ -22,6 +22,7 @@ from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import free_port, private_stack_settings, settings_environment
 from backbeat.warehouse import open_warehouse
+from tests.dataflows.processes import alive, cmdline, descendants_of
 from tests.waits import PATIENCE_S, eventually
 
 
@@ -102,31 +103,6 @@ def test_demo_completes_and_its_summary_matches_the_warehouse(demo_stack: DemoSt
     assert ("quality-scan", "COMPLETED") in runs
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        children = Path(f"/proc/{todo.pop()}/task")
-        for task in children.glob("*/children") if children.exists() else []:
-            for child in task.read_text().split():
-                found.append(int(child))
-                todo.append(int(child))
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.integration
 def test_sigterm_stops_the_demo_and_every_process_it_started(demo_stack: DemoStack) -> None:
     log = demo_stack.cwd / "keep-running.log"
@@ -147,12 +123,12 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(demo_stack: DemoSta
     services = ("kafka.Kafka", "redis-server", "prefect server")
     started = [
         pid
-        for pid in _descendants(demo.pid)
-        if "backbeat" in _cmdline(pid) or "bytewax" in _cmdline(pid)
-        if not any(service in _cmdline(pid) for service in services)
+        for pid in descendants_of(demo.pid)
+        if "backbeat" in cmdline(pid) or "bytewax" in cmdline(pid)
+        if not any(service in cmdline(pid) for service in services)
     ]
-    assert len(started) >= 6, [_cmdline(pid) for pid in started]  # 4 commands, 2 dataflows
+    assert len(started) >= 6, [cmdline(pid) for pid in started]  # 4 commands, 2 dataflows
     demo.send_signal(signal.SIGTERM)
     demo.wait(timeout=PATIENCE_S)
-    eventually(lambda: not any(_alive(pid) for pid in started), "every demo process stopping")
+    eventually(lambda: not any(alive(pid) for pid in started), "every demo process stopping")
     assert "stopping" in log.read_text() or "interrupted" in log.read_text()
