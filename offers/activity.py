@@ -13,7 +13,7 @@ from typing import Any
 
 from offers.engine import Decision, OfferEngine
 from offers.features import PageView, SessionFeatures
-from offers.recommender import co_played, decay_weight, song_id
+from offers.recommender import Play, co_played, decay_weight, song_id
 from offers.sessionizer import Sessionizer
 
 HOUR_MS = 3_600_000
@@ -36,11 +36,16 @@ class OfferDecided:
 @dataclass(frozen=True)
 class SongPlayed:
     user_id: int
+    ts: int
     song_id: str
     artist: str
     song: str
     weight: float
     co_played: tuple[str, ...]
+
+    def as_play(self) -> Play:
+        """What the recommender learns from it."""
+        return Play(self.song_id, self.weight, self.co_played)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class KeyActivity:
             effects.append(
                 SongPlayed(
                     view.user_id,
+                    view.ts,
                     played,
                     view.artist,
                     view.song,

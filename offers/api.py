@@ -82,7 +82,10 @@ class Recommendation(BaseModel):
     artist: str
     song: str
     score: float
-    source: Literal["neighbours", "popular"]
+    source: Literal["neighbours", "artist", "popular"] = Field(
+        description="What put the song there: songs played near the user's recent plays, "
+        "the artist they just played, or popularity"
+    )
 
 
 class RecommendationsResponse(BaseModel):

@@ -24,8 +24,22 @@ from offers.activity import (
     SessionUpdated,
     SongPlayed,
 )
-from offers.keys import POPULAR_KEPT, RECENT_PLAYS, SONG_TTL_S, RedisKeys
-from offers.recommender import recommend
+from offers.keys import RECENT_PLAYS, SONG_TTL_S, RedisKeys
+from offers.recommender import (
+    JUDGE_K,
+    NEIGHBOURS_READ,
+    POPULAR,
+    RECENT_READ,
+    STATS,
+    Evidence,
+    Judgement,
+    ReadPlan,
+    Source,
+    changes,
+    is_judged,
+    judge,
+    serve,
+)
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -42,11 +56,13 @@ class RedisOfferStore:
         keys: RedisKeys,
         user_ttl_s: int = 48 * 3600,
         neighbours_kept: int = 50,
+        judged_share: float = 1.0,
     ) -> None:
         self.client = client
         self.keys = keys
         self.user_ttl_s = user_ttl_s
         self.neighbours_kept = neighbours_kept
+        self.judged_share = judged_share
 
     # -- writing (the sessions dataflow) -------------------------------------------------
 
@@ -88,34 +104,51 @@ class RedisOfferStore:
         pipe.execute()
 
     def _played(self, pipe: Any, plays: list[SongPlayed]) -> None:
-        """A batch's plays: weights summed per (set, member), each set trimmed and each key
-        expired once (packing commands, not Redis, is what a play costs)."""
+        """A batch's plays: judged against what Redis would serve just before them (one
+        round trip to find the users' recent plays, one to read the model), then the
+        model's increments, each touched set trimmed and each key expired once."""
         keys = self.keys
-        weights: dict[tuple[str, str], float] = defaultdict(float)
-        songs: dict[str, tuple[str, str]] = {}
+        found = changes((play.as_play() for play in plays), self._judge(plays))
+        for (ref, member), weight in found.scores.items():
+            pipe.zincrby(keys.of_set(ref), weight, member)
+        for set_ref, kept in found.trims(self.neighbours_kept).items():
+            key = keys.of_set(set_ref)
+            pipe.zremrangebyrank(key, 0, -(kept + 1))
+            if set_ref != POPULAR:
+                pipe.expire(key, SONG_TTL_S)
+        for (counters, name), weight in found.counters.items():
+            pipe.hincrbyfloat(keys.of_counters(counters), name, weight)
+        for counters in {counters for counters, _ in found.counters if counters != STATS}:
+            pipe.expire(keys.of_counters(counters), SONG_TTL_S)
+        pipe.hset(keys.stats, "unit", found.unit)
+        for play in {play.song_id: play for play in plays}.values():
+            pipe.hset(keys.song(play.song_id), mapping={"artist": play.artist, "song": play.song})
         recent: dict[int, list[str]] = defaultdict(list)
         for play in plays:
-            songs[play.song_id] = (play.artist, play.song)
-            for other in play.co_played:
-                weights[keys.neighbours(play.song_id), other] += play.weight
-                weights[keys.neighbours(other), play.song_id] += play.weight
-            weights[keys.popular, play.song_id] += play.weight
             recent[play.user_id].append(play.song_id)
-        for (key, member), weight in weights.items():
-            pipe.zincrby(key, weight, member)
-        for key in {key for key, _ in weights}:
-            kept = POPULAR_KEPT if key == keys.popular else self.neighbours_kept
-            pipe.zremrangebyrank(key, 0, -(kept + 1))
-            if key != keys.popular:
-                pipe.expire(key, SONG_TTL_S)
-        for song_id, (artist, song) in songs.items():
-            pipe.hset(keys.song(song_id), mapping={"artist": artist, "song": song})
-            pipe.expire(keys.song(song_id), SONG_TTL_S)
         for user_id, song_ids in recent.items():
             key = keys.recent(user_id)
             pipe.lpush(key, *song_ids)  # pushed in order: the newest ends up first
             pipe.ltrim(key, 0, RECENT_PLAYS - 1)
             pipe.expire(key, self.user_ttl_s)
+
+    def _judge(self, plays: list[SongPlayed]) -> list[Judgement]:
+        judged = [play for play in plays if is_judged(play.user_id, play.ts, self.judged_share)]
+        if not judged:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for play in judged:
+            pipe.lrange(self.keys.recent(play.user_id), 0, RECENT_READ - 1)
+        plans = [ReadPlan(tuple(map(_text, r)), JUDGE_K) for r in pipe.execute()]
+        pipe = self.client.pipeline(transaction=False)
+        for plan in plans:
+            queue_reads(pipe, self.keys, plan)
+        replies = pipe.execute()
+        judgements = []
+        for play, plan in zip(judged, plans, strict=True):
+            evidence, replies = evidence_from(plan, replies)
+            judgements.append(judge(evidence, play.song_id, play.weight, JUDGE_K))
+        return judgements
 
     # -- reading (`backbeat offers`, tests; the API reads through AsyncOfferReader) -------
 
@@ -130,15 +163,14 @@ class RedisOfferStore:
         return one_offer(self.client.hget(self.keys.offers(user_id), offer_id))
 
     def recommendations(self, user_id: int, k: int = 10) -> list[dict[str, Any]]:
-        recent = [_text(s) for s in self.client.lrange(self.keys.recent(user_id), 0, 9)]
+        recent = self.client.lrange(self.keys.recent(user_id), 0, RECENT_READ - 1)
+        plan = ReadPlan(tuple(map(_text, recent)), k)
         pipe = self.client.pipeline(transaction=False)
-        for key in neighbour_keys(self.keys, recent):
-            pipe.zrevrange(key, 0, 4 * k, withscores=True)
-        pipe.zrevrange(self.keys.popular, 0, 4 * k + RECENT_PLAYS, withscores=True)
-        ranked = ranked_songs(recent, pipe.execute(), k)
+        queue_reads(pipe, self.keys, plan)
+        ranked = serve(evidence_from(plan, pipe.execute())[0], k)
         pipe = self.client.pipeline(transaction=False)
-        for song, _ in ranked:
-            pipe.hgetall(self.keys.song(song))
+        for song, _, _ in ranked:
+            pipe.hmget(self.keys.song(song), "artist", "song")
         return described(ranked, pipe.execute())
 
     def stats(self) -> dict[str, int]:
@@ -163,15 +195,14 @@ class AsyncOfferReader:
         return one_offer(await self.client.hget(self.keys.offers(user_id), offer_id))
 
     async def recommendations(self, user_id: int, k: int = 10) -> list[dict[str, Any]]:
-        recent = [_text(s) for s in await self.client.lrange(self.keys.recent(user_id), 0, 9)]
+        recent = await self.client.lrange(self.keys.recent(user_id), 0, RECENT_READ - 1)
+        plan = ReadPlan(tuple(map(_text, recent)), k)
         pipe = self.client.pipeline(transaction=False)
-        for key in neighbour_keys(self.keys, recent):
-            pipe.zrevrange(key, 0, 4 * k, withscores=True)
-        pipe.zrevrange(self.keys.popular, 0, 4 * k + RECENT_PLAYS, withscores=True)
-        ranked = ranked_songs(recent, await pipe.execute(), k)
+        queue_reads(pipe, self.keys, plan)
+        ranked = serve(evidence_from(plan, await pipe.execute())[0], k)
         pipe = self.client.pipeline(transaction=False)
-        for song, _ in ranked:
-            pipe.hgetall(self.keys.song(song))
+        for song, _, _ in ranked:
+            pipe.hmget(self.keys.song(song), "artist", "song")
         return described(ranked, await pipe.execute())
 
 
@@ -194,29 +225,30 @@ def one_offer(stored: bytes | str | None) -> dict[str, Any] | None:
     return None if stored is None else dict(_decode(stored))
 
 
-def neighbour_keys(keys: RedisKeys, recent: list[str]) -> list[str]:
-    """The neighbour sets to read for `recent` (each song once)."""
-    return [keys.neighbours(song) for song in dict.fromkeys(recent)]
+def queue_reads(pipe: Any, keys: RedisKeys, plan: ReadPlan) -> None:
+    """Queue what `plan` needs on a pipeline (sync or async: queuing is the same)."""
+    for ref, count in plan.sets(NEIGHBOURS_READ):
+        pipe.zrevrange(keys.of_set(ref), 0, count - 1, withscores=True)
+    for counters, name in plan.counters():
+        pipe.hget(keys.of_counters(counters), name)
 
 
-def ranked_songs(recent: list[str], replies: list[Any], k: int) -> list[tuple[str, float]]:
-    """Rank from the neighbour sets (in `neighbour_keys` order) and, last, the popular set."""
-    *found, popular = replies
-    neighbours = {
-        song: [(_text(other), score) for other, score in pairs]
-        for song, pairs in zip(dict.fromkeys(recent), found, strict=True)
-    }
-    return recommend(recent, neighbours, [(_text(s), x) for s, x in popular], k)
+def evidence_from(plan: ReadPlan, replies: list[Any]) -> tuple[Evidence, list[Any]]:
+    """The evidence in the first replies (as `queue_reads` queued them), and the rest."""
+    n_sets, n_counters = len(plan.sets(NEIGHBOURS_READ)), len(plan.counters())
+    sets = [[(_text(m), float(x)) for m, x in reply] for reply in replies[:n_sets]]
+    counters = [None if c is None else float(c) for c in replies[n_sets : n_sets + n_counters]]
+    return plan.evidence(sets, counters), replies[n_sets + n_counters :]
 
 
-def described(ranked: list[tuple[str, float]], details: list[Any]) -> list[dict[str, Any]]:
+def described(ranked: list[tuple[str, float, Source]], details: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "song_id": song,
-            "artist": _text(info.get(b"artist", b"")),
-            "song": _text(info.get(b"song", b"")),
+            "artist": _text(artist or b""),
+            "song": _text(title or b""),
             "score": round(score, 6),
-            "source": "neighbours" if score > 0 else "popular",
+            "source": source,
         }
-        for (song, score), info in zip(ranked, details, strict=True)
+        for (song, score, source), (artist, title) in zip(ranked, details, strict=True)
     ]

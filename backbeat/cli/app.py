@@ -13,6 +13,7 @@ from backbeat.cli import (
     config,
     dashboard,
     demo,
+    evaluate,
     events,
     kafka,
     quality,
@@ -40,6 +41,7 @@ app.add_typer(quality.app)
 app.add_typer(dashboard.app)
 app.add_typer(demo.app)
 app.add_typer(realtime.app)
+app.add_typer(evaluate.app)
 app.add_typer(config.app, name="config", help="Show the configuration and its reference.")
 app.add_typer(bigquery.app, name="bigquery", help="Set up the BigQuery backend.")
 

@@ -25,7 +25,7 @@ class RedisSettings(SettingsGroup):
         description="Redis password (AUTH), kept out of the URL so it never shows up in logs.",
     )
     key_prefix: str = Field(
-        default="bb:v1:",
+        default="bb:v2:",
         description="Prefix of every key Backbeat writes; its version changes with the layout.",
     )
 

@@ -61,5 +61,6 @@ class RedisEffectsSink(DynamicSink[Effect]):
             RedisKeys(self._redis.key_prefix),
             user_ttl_s=int(self._sessions.user_ttl_hours * 3600),
             neighbours_kept=self._sessions.neighbours_kept,
+            judged_share=self._sessions.recommendations_judged_share,
         )
         return _RedisPartition(store)

@@ -90,7 +90,13 @@ def test_fuzzed_records_all_land_once_and_nothing_stops(realtime: Settings) -> N
         text=True,
     )
     sessions = start_sessions(fuzz_settings)
-    producer = Producer(fuzz_settings.kafka.client_config(**{"log_level": 0, "linger.ms": 5}))
+    # Idempotent, as the platform's producers are: on a slow machine a produce request can
+    # time out after the broker wrote it, and a plain retry writes the record twice.
+    producer = Producer(
+        fuzz_settings.kafka.client_config(
+            **{"log_level": 0, "linger.ms": 5, "enable.idempotence": True}
+        )
+    )
     produced: list[tuple[str, int, int]] = []
     failed: list[KafkaError] = []
 

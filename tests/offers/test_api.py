@@ -28,6 +28,7 @@ from offers.api import create_app
 from offers.engine import Decision
 from offers.features import SessionFeatures
 from offers.keys import RedisKeys
+from offers.recommender import song_id
 from offers.store import RedisOfferStore
 from tests.dataflows.processes import load_until_idle
 from tests.waits import PATIENCE_S
@@ -53,6 +54,9 @@ def _decision(user_id: int, rule: str, minutes_left: int, priority: int) -> Deci
     )
 
 
+S1, S2, S3 = song_id("Muse", "Uprising"), song_id("Muse", "Starlight"), song_id("Björk", "Jóga")
+
+
 def _seed(settings: Settings) -> dict[str, Decision]:
     store = RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
     decisions = {
@@ -61,10 +65,11 @@ def _seed(settings: Settings) -> dict[str, Decision]:
         "expired": _decision(7, "old", -1, 500),
     }
     features = SessionFeatures(0, 60_000, "paid", events=3, downgrade_views=1).values(2)
+    s1, s2, s3 = S1, S2, S3
     plays = [
-        SongPlayed(7, "s1", "Muse", "Uprising", 1.0, ()),
-        SongPlayed(7, "s2", "Muse", "Starlight", 1.0, ("s1",)),
-        SongPlayed(8, "s3", "Björk", "Jóga", 1.0, ("s2",)),
+        SongPlayed(7, 1, s1, "Muse", "Uprising", 1.0, ()),
+        SongPlayed(7, 2, s2, "Muse", "Starlight", 1.0, (s1,)),
+        SongPlayed(8, 3, s3, "Björk", "Jóga", 1.0, (s2,)),
     ]
     store.apply(
         [SessionUpdated(7, features), *plays, *(OfferDecided(d) for d in decisions.values())]
@@ -103,7 +108,7 @@ def test_session_and_recommendations(api: Any) -> None:
     assert missing.status_code == 404 and "no live session" in missing.json()["detail"]
     recommended = client.get("/v1/users/7/recommendations?k=3", headers=HEADERS).json()
     songs = [(r["song_id"], r["source"]) for r in recommended["recommendations"]]
-    assert songs == [("s3", "neighbours")]  # s1, s2 heard; s3 neighbours s2; no other song
+    assert songs == [(S3, "neighbours")]  # s1, s2 heard; s3 neighbours s2; no other song
     newcomer = client.get("/v1/users/1000/recommendations?k=2", headers=HEADERS).json()
     assert [r["source"] for r in newcomer["recommendations"]] == ["popular", "popular"]
 
