@@ -40,6 +40,7 @@ from offers.recommender import (
     JUDGE_K,
     NEIGHBOURS_READ,
     RECENT_READ,
+    STATS,
     CounterRef,
     Evidence,
     ReadPlan,
@@ -118,7 +119,7 @@ class MemoryModel:
             values = self.counters[counters]
             values[name] = values.get(name, 0.0) + weight
         if plays:
-            self.counters[CounterRef("stats")]["unit"] = found.unit
+            self.counters[STATS]["unit"] = found.unit
         for play in plays:
             recent = self.recent[play.user_id]
             recent.insert(0, play.song_id)

@@ -22,9 +22,9 @@ that touched it:
 
 Global, bounded in size:
 - `<p>popular` (sorted set): songs by plays, the top `POPULAR_KEPT`.
-- `<p>stats` (hash): counters late_events, sessions_closed,
-  sessions_agreeing_with_eventsim; the model's plays, pairs, same_artist, unit; the online
-  judgement judged, hits_recommender, hits_popularity.
+- `<p>stats` (hash): counters late_events, sessions_closed, sessions_agreeing_with_eventsim.
+- `<p>model` (hash): the recommender's plays, pairs, same_artist, unit (forward-decayed
+  weights), and its online judgement: judged, hits_recommender, hits_popularity.
 
 Memory (`MEMORY USAGE` after a `--taste` run of 1,000 users over 14 days,
 bench/recommender_memory.py): per song about 1.1 KB (its hash 181 B, its neighbours 875 B on
@@ -82,6 +82,10 @@ class RedisKeys:
     def stats(self) -> str:
         return f"{self.prefix}stats"
 
+    @property
+    def model(self) -> str:
+        return f"{self.prefix}model"
+
     def of_set(self, ref: SetRef) -> str:
         """The sorted set holding one part of the recommender's model."""
         if ref.kind == "neighbours":
@@ -98,4 +102,4 @@ class RedisKeys:
             return self.song(ref.id)
         if ref.kind == "artist":
             return self.artist(ref.id)
-        return self.stats
+        return self.model

@@ -61,7 +61,7 @@ _TITLE_ID_CHARS = 12
 
 Source = Literal["neighbours", "artist", "popular"]
 SetKind = Literal["neighbours", "artist_neighbours", "artist", "popular"]
-CounterKind = Literal["song", "artist", "stats"]
+CounterKind = Literal["song", "artist", "model"]
 
 
 def artist_id(artist: str) -> str:
@@ -106,7 +106,7 @@ class SetRef:
 
 @dataclass(frozen=True, slots=True)
 class CounterRef:
-    """One hash of counters: a song's co-play total (`co`), or the global `stats`."""
+    """One hash of counters: a song's or an artist's, or the model's global ones."""
 
     kind: CounterKind
     id: str = ""
@@ -152,7 +152,7 @@ class ModelChanges:
         return {ref: bound[ref.kind] for ref, _ in self.scores}
 
 
-STATS = CounterRef("stats")
+STATS = CounterRef("model")
 STATS_READ = ("plays", "pairs", "same_artist", "unit", "hits_recommender", "hits_popularity")
 POPULAR = SetRef("popular")
 

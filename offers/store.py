@@ -120,7 +120,7 @@ class RedisOfferStore:
             pipe.hincrbyfloat(keys.of_counters(counters), name, weight)
         for counters in {counters for counters, _ in found.counters if counters != STATS}:
             pipe.expire(keys.of_counters(counters), SONG_TTL_S)
-        pipe.hset(keys.stats, "unit", found.unit)
+        pipe.hset(keys.model, "unit", found.unit)
         for play in {play.song_id: play for play in plays}.values():
             pipe.hset(keys.song(play.song_id), mapping={"artist": play.artist, "song": play.song})
         recent: dict[int, list[str]] = defaultdict(list)
