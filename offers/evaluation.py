@@ -96,7 +96,7 @@ class MemoryModel:
     """The recommender's model in memory, as Redis holds it (SortedSet, HINCRBYFLOAT, and
     each user's recent plays as LPUSH + LTRIM)."""
 
-    def __init__(self, neighbours_kept: int, judged_share: float = 1.0) -> None:
+    def __init__(self, neighbours_kept: int, judged_share: float = 0.1) -> None:
         self.neighbours_kept = neighbours_kept
         self.judged_share = judged_share
         self.sets: dict[SetRef, SortedSet] = defaultdict(SortedSet)
@@ -106,7 +106,7 @@ class MemoryModel:
     def apply(self, plays: Sequence[SongPlayed]) -> None:
         """What RedisOfferStore.apply does with a batch of plays: judged, then learned."""
         judgements = [
-            judge(self.read(self.plan(p.user_id, JUDGE_K)), p.song_id, p.weight, JUDGE_K)
+            judge(self.read(self.plan(p.user_id, JUDGE_K)), p, JUDGE_K)
             for p in plays
             if is_judged(p.user_id, p.ts, self.judged_share)
         ]

@@ -34,7 +34,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 #: 2024-01-01T00:00:00Z: where forward-decay weights are 1.
 ANCHOR_MS = 1_704_067_200_000
@@ -128,6 +128,11 @@ class Judgement:
     weight: float
     recommender: bool
     popularity: bool
+    user_id: int = 0
+    ts: int = 0
+    song_id: str = ""
+    #: Which ranker `serve` was serving at that moment.
+    served: Literal["recommender", "popularity"] = "recommender"
 
 
 @dataclass
@@ -363,13 +368,31 @@ def is_judged(user_id: int, ts_ms: int, share: float) -> bool:
     return share >= 1 or zlib.crc32(f"{user_id}:{ts_ms}".encode()) < share * 2**32
 
 
-def judge(evidence: Evidence, played: str, weight: float, k: int) -> Judgement:
-    """Would `played` have been among the top `k` of each ranker, given `evidence`?"""
+def judge(evidence: Evidence, play: Played, k: int) -> Judgement:
+    """Would the song played have been among the top `k` of each ranker, given `evidence`?"""
+    popular_served = evidence.hits_popularity > evidence.hits_recommender
     return Judgement(
-        weight,
-        any(song == played for song, _, _ in recommend(evidence, k)),
-        any(song == played for song, _, _ in most_popular(evidence, k)),
+        play.weight,
+        any(song == play.song_id for song, _, _ in recommend(evidence, k)),
+        any(song == play.song_id for song, _, _ in most_popular(evidence, k)),
+        play.user_id,
+        play.ts,
+        play.song_id,
+        "popularity" if popular_served else "recommender",
     )
+
+
+class Played(Protocol):
+    """A play as the sessions dataflow reports it (offers.activity.SongPlayed)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def ts(self) -> int: ...
+    @property
+    def song_id(self) -> str: ...
+    @property
+    def weight(self) -> float: ...
 
 
 def most_popular(evidence: Evidence, k: int) -> list[tuple[str, float, Source]]:

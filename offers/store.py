@@ -56,7 +56,7 @@ class RedisOfferStore:
         keys: RedisKeys,
         user_ttl_s: int = 48 * 3600,
         neighbours_kept: int = 50,
-        judged_share: float = 1.0,
+        judged_share: float = 0.1,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -66,12 +66,14 @@ class RedisOfferStore:
 
     # -- writing (the sessions dataflow) -------------------------------------------------
 
-    def apply(self, effects: Iterable[Effect], now_ms: int | None = None) -> None:
+    def apply(self, effects: Iterable[Effect], now_ms: int | None = None) -> list[Judgement]:
         """Write a batch of effects in one pipelined round trip (holdout offers excluded:
-        they exist only on the `offers` topic). Features are written once per user per
-        batch, the newest: each update replaces the whole session hash anyway."""
+        they exist only on the `offers` topic), and return how the batch's judged plays
+        fared. Features are written once per user per batch, the newest: each update
+        replaces the whole session hash anyway."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         pipe = self.client.pipeline(transaction=False)
+        judgements: list[Judgement] = []
         latest: dict[int, SessionUpdated] = {}  # a user's features: only the newest counts
         plays: list[SongPlayed] = []
         for effect in effects:
@@ -100,15 +102,17 @@ class RedisOfferStore:
             pipe.hset(key, mapping={k: _encode(v) for k, v in update.features.items()})
             pipe.expire(key, self.user_ttl_s)
         if plays:
-            self._played(pipe, plays)
+            judgements = self._played(pipe, plays)
         pipe.execute()
+        return judgements
 
-    def _played(self, pipe: Any, plays: list[SongPlayed]) -> None:
+    def _played(self, pipe: Any, plays: list[SongPlayed]) -> list[Judgement]:
         """A batch's plays: judged against what Redis would serve just before them (one
         round trip to find the users' recent plays, one to read the model), then the
         model's increments, each touched set trimmed and each key expired once."""
         keys = self.keys
-        found = changes((play.as_play() for play in plays), self._judge(plays))
+        judgements = self._judge(plays)
+        found = changes((play.as_play() for play in plays), judgements)
         for (ref, member), weight in found.scores.items():
             pipe.zincrby(keys.of_set(ref), weight, member)
         for set_ref, kept in found.trims(self.neighbours_kept).items():
@@ -131,6 +135,7 @@ class RedisOfferStore:
             pipe.lpush(key, *song_ids)  # pushed in order: the newest ends up first
             pipe.ltrim(key, 0, RECENT_PLAYS - 1)
             pipe.expire(key, self.user_ttl_s)
+        return judgements
 
     def _judge(self, plays: list[SongPlayed]) -> list[Judgement]:
         judged = [play for play in plays if is_judged(play.user_id, play.ts, self.judged_share)]
@@ -147,7 +152,7 @@ class RedisOfferStore:
         judgements = []
         for play, plan in zip(judged, plans, strict=True):
             evidence, replies = evidence_from(plan, replies)
-            judgements.append(judge(evidence, play.song_id, play.weight, JUDGE_K))
+            judgements.append(judge(evidence, play, JUDGE_K))
         return judgements
 
     # -- reading (`backbeat offers`, tests; the API reads through AsyncOfferReader) -------

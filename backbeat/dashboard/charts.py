@@ -135,6 +135,29 @@ def offer_performance(rows: Rows) -> go.Figure:
     )
 
 
+def recommendation_quality(rows: Rows) -> go.Figure:
+    days = [r[0] for r in rows]
+    judged = [f"{r[3]:,} plays judged" for r in rows]
+    return _figure(
+        "Recommendations: hit@10 per day",
+        [
+            go.Scatter(
+                x=days,
+                y=[r[1] for r in rows],
+                name="recommender",
+                mode="lines+markers",
+                text=judged,
+            ),
+            go.Scatter(x=days, y=[r[2] for r in rows], name="most popular", mode="lines+markers"),
+        ],
+        yaxis={
+            "title": {"text": "plays among the 10 served"},
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+        },
+    )
+
+
 def pipeline_freshness(rows: Rows) -> go.Figure:
     by_topic: dict[str, tuple[list[Any], list[Any]]] = defaultdict(lambda: ([], []))
     for minute, topic, p95 in rows:
@@ -224,6 +247,13 @@ CHARTS: tuple[Chart, ...] = (
                     - SAFE_DIVIDE(SUM(holdout_conversions), SUM(holdout)) AS uplift
            FROM marts.offer_performance GROUP BY offer_type ORDER BY offer_type""",
         offer_performance,
+    ),
+    Chart(
+        "recommendation-quality",
+        "Recommendation quality",
+        """SELECT play_date, recommender_hit_rate, popularity_hit_rate, plays_judged
+           FROM marts.recommendation_quality_daily ORDER BY play_date""",
+        recommendation_quality,
     ),
     Chart(
         "pipeline-freshness",

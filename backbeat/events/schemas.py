@@ -21,7 +21,7 @@ from typing import Annotated, Final
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from backbeat.kafka.topics import OFFER_EVENTS_TOPIC, OFFERS_TOPIC
+from backbeat.kafka.topics import JUDGEMENTS_TOPIC, OFFER_EVENTS_TOPIC, OFFERS_TOPIC
 
 INT64_MAX: Final = 2**63 - 1
 #: 9999-12-31T23:59:59.999Z, the last instant a BigQuery TIMESTAMP (and Python's date) holds.
@@ -188,9 +188,24 @@ class OfferEventRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     type: str
 
 
+class JudgementRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """`recommendation_judgements`: one record per play the sessions dataflow judged: was the
+    song among the 10 the recommender, and the 10 most popular unheard songs, would have
+    served just before it (`served`: which of the two the API was serving then). `ts` is the
+    play's event time."""
+
+    ts: EpochMs
+    user_id: Id
+    song_id: str
+    served: str
+    recommender_hit: bool
+    popularity_hit: bool
+
+
 #: Every topic the loader lands in raw, with its record type.
 LOADED_SCHEMAS: Final[dict[str, type[msgspec.Struct]]] = {
     **TOPIC_SCHEMAS,
     OFFERS_TOPIC: OfferRecord,
     OFFER_EVENTS_TOPIC: OfferEventRecord,
+    JUDGEMENTS_TOPIC: JudgementRecord,
 }

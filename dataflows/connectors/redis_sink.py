@@ -4,7 +4,8 @@ Redis unavailable: the batch is retried with exponential backoff (up to 5 s betw
 until Redis answers, holding the worker; Kafka keeps the records meanwhile, so nothing is
 decided twice or lost, and the dataflow catches up when Redis is back. Delivery: at least
 once (a replay after a crash rewrites the same offers by id; co-play counts of the replayed
-records are added again, a small bias the decay washes out).
+records are added again, a small bias the decay washes out). The plays the store judged go
+on to the `recommendation_judgements` topic once Redis has the batch.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from prometheus_client import Counter
 
+from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.redis import RedisSettings
 from backbeat.settings.sessions import SessionsSettings
 from backbeat.stack.redis import redis_client
+from dataflows.connectors.judgements_topic import JudgementsTopic
 from offers.activity import Effect
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
@@ -31,29 +34,36 @@ MAX_BACKOFF_S = 5.0
 
 
 class _RedisPartition(StatelessSinkPartition[Effect]):
-    def __init__(self, store: RedisOfferStore) -> None:
+    def __init__(self, store: RedisOfferStore, judgements: JudgementsTopic) -> None:
         self._store = store
+        self._judgements = judgements
 
     def write_batch(self, items: list[Effect]) -> None:
         delay = 0.1
         while True:
             try:
-                self._store.apply(items)
-                return
+                judged = self._store.apply(items)
+                break
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 REDIS_RETRIES.inc()
                 log.warning("Redis did not answer (%s); retrying in %.1f s", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
+        self._judgements.send(judged)
+
     def close(self) -> None:
         self._store.client.close()
+        self._judgements.close()
 
 
 class RedisEffectsSink(DynamicSink[Effect]):
-    def __init__(self, redis_settings: RedisSettings, sessions: SessionsSettings) -> None:
+    def __init__(
+        self, redis_settings: RedisSettings, sessions: SessionsSettings, kafka: KafkaSettings
+    ) -> None:
         self._redis = redis_settings
         self._sessions = sessions
+        self._kafka = kafka
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisPartition:
         store = RedisOfferStore(
@@ -63,4 +73,4 @@ class RedisEffectsSink(DynamicSink[Effect]):
             neighbours_kept=self._sessions.neighbours_kept,
             judged_share=self._sessions.recommendations_judged_share,
         )
-        return _RedisPartition(store)
+        return _RedisPartition(store, JudgementsTopic(self._kafka))

@@ -16,7 +16,7 @@ from backbeat.dashboard.page import Panel, render_page
 
 def test_every_chart_has_a_unique_id_and_a_query_on_the_marts() -> None:
     ids = [c.id for c in CHARTS]
-    assert len(ids) == len(set(ids)) == 8
+    assert len(ids) == len(set(ids)) == 9
     assert all("marts." in c.sql for c in CHARTS)
 
 

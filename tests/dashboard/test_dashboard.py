@@ -49,7 +49,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--window-size=1300,1750",
+    "--window-size=1300,2150",
     "--virtual-time-budget=15000",
 ]
 

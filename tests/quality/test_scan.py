@@ -61,7 +61,7 @@ def test_real_eventsim_data_passes_every_contract(warehouse: Path) -> None:
     assert scan.failed == [], markdown_report(scan)
     contracts = {r.contract for r in scan.results}
     assert {"raw.listen_events", "vault.tlink_play", "marts.song_plays"} <= contracts
-    assert len(contracts) == 35  # every raw table and every stored model
+    assert len(contracts) == 38  # every raw table and every stored model
     kinds = {r.check_type for r in scan.results}
     assert {
         "schema",

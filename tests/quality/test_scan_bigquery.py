@@ -43,7 +43,7 @@ def built(bigquery_emulator: BigQueryEmulator, eventsim_real: Path) -> Settings:
 def test_real_data_passes_every_contract_on_bigquery(built: Settings) -> None:
     scan = scan_warehouse(built)
     assert scan.failed == [], markdown_report(scan)
-    assert len({r.contract for r in scan.results}) == 35
+    assert len({r.contract for r in scan.results}) == 38
     stored = open_warehouse(built).query(
         f"SELECT COUNT(*) FROM `{built.warehouse.bigquery_project}.quality.results` "
         f"WHERE run_id = '{scan.run_id}'"

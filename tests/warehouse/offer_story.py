@@ -1,5 +1,6 @@
-"""A hand-made story of offers, what users did with them and the plan changes after: raw
-rows for marts.offer_performance's truth test and for the backends' parity."""
+"""A hand-made story of offers, what users did with them and the plan changes after, and of
+the plays the sessions dataflow judged: raw rows for the truth tests of
+marts.offer_performance and marts.recommendation_quality_daily, and for the backends' parity."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from dataclasses import dataclass
 import msgspec
 
 from backbeat.events import encode
-from backbeat.events.schemas import OfferEventRecord, PageViewEvent, StatusChangeEvent
+from backbeat.events.schemas import (
+    OfferEventRecord,
+    PageViewEvent,
+    StatusChangeEvent,
+)
 from backbeat.warehouse.rows import RawRow
+from dataflows.connectors.judgements_topic import encode_judgement
 from dataflows.connectors.offers_sink import encode_offer
 from offers.engine import Decision, offer_id
+from offers.recommender import Judgement
 
 T = 1_790_000_000_000  # decisions on this day
 DAY, MINUTE = 86_400_000, 60_000
@@ -37,6 +44,15 @@ STORIES = [
     Story(5, "paid", "retention_discount", False, ("impression",)),  # stayed
     Story(6, "paid", "retention_discount", True, (), ((1, "paid"),)),  # downgraded
     Story(7, "paid", "retention_discount", False, ("impression", "dismiss"), ((3, "paid"),)),
+]
+
+
+#: Plays judged on day T and the next: (user, day, recommender hit, popularity hit, served).
+JUDGED = [
+    (user, day, i < 2 + day, i == 0, "popularity" if user == 6 else "recommender")
+    for user in range(1, 8)
+    for day in (0, 1)
+    for i in range(4)
 ]
 
 
@@ -98,4 +114,8 @@ def raw_rows() -> list[RawRow]:
                 user_id=story.user,
             )
             add("status_change_events", at, encode(change))
+    for n, (user, day, recommender, popularity, served) in enumerate(JUDGED):
+        at = T + day * DAY + 2 * DAY // 3 + n * 1000
+        judged = Judgement(1.0, recommender, popularity, user, at, f"song-{n}", served)  # type: ignore[arg-type]
+        add("recommendation_judgements", at, encode_judgement(judged))
     return rows

@@ -29,6 +29,7 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
         "status_change_events",
         "offers",
         "offer_events",
+        "recommendation_judgements",
         "dead_letter",
     }
     table = table_definition("p", "raw", specs["listen_events"])
@@ -54,7 +55,8 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
     ).warehouse
     first = init_bigquery(settings)
     assert sorted(first.created_datasets) == ["marts_init", "raw_init", "vault_init"]
-    assert len(first.created_tables) == 7  # four event topics, offers, offer_events, dead_letter
+    assert len(first.created_tables) == 8  # four event topics, offers, offer_events,
+    # recommendation_judgements, dead_letter
     again = init_bigquery(settings)
     assert again.created_datasets == [] and again.created_tables == []
     client = bigquery_client(settings)

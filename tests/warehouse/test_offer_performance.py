@@ -13,7 +13,7 @@ import pytest
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from tests.warehouse.conftest import build
-from tests.warehouse.offer_story import CONVERSION_DAYS, DAY, STORIES, T, raw_rows
+from tests.warehouse.offer_story import CONVERSION_DAYS, DAY, JUDGED, STORIES, T, raw_rows
 
 
 def _expected() -> dict[str, dict[str, object]]:
@@ -79,3 +79,28 @@ def test_offer_performance_matches_the_story(tmp_path: Path) -> None:
     # treated paid users stayed, no holdout one did.
     assert expected["premium_trial"]["uplift"] == 0
     assert expected["retention_discount"]["uplift"] == 0.5
+
+
+def test_recommendation_quality_matches_the_judged_plays(tmp_path: Path) -> None:
+    RawParquetWriter(tmp_path).write(raw_rows(), ingested_ms=T + 20 * DAY)
+    build(tmp_path)
+    rows = (
+        DuckDBWarehouse(tmp_path)
+        .query(
+            """SELECT plays_judged, recommender_hits, popularity_hits, recommender_hit_rate,
+                  popularity_hit_rate, ratio, served_popularity
+           FROM marts.recommendation_quality_daily ORDER BY play_date"""
+        )
+        .rows
+    )
+    expected = []
+    for day in (0, 1):
+        plays = [j for j in JUDGED if j[1] == day]
+        rec, pop = sum(j[2] for j in plays), sum(j[3] for j in plays)
+        served = sum(j[4] == "popularity" for j in plays)
+        expected.append(
+            (len(plays), rec, pop, rec / len(plays), pop / len(plays), rec / pop, served)
+        )
+    assert len(rows) == len(expected)
+    for row, want in zip(rows, expected, strict=True):
+        assert tuple(row) == pytest.approx(want)

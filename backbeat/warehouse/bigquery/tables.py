@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from google.cloud import bigquery
 
-from backbeat.kafka.topics import EVENT_TOPICS, OFFER_EVENTS_TOPIC, OFFERS_TOPIC
+from backbeat.kafka.topics import (
+    EVENT_TOPICS,
+    JUDGEMENTS_TOPIC,
+    OFFER_EVENTS_TOPIC,
+    OFFERS_TOPIC,
+)
 from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_TABLE
 from backbeat.warehouse.raw_schema import DEAD_LETTER_TABLE, raw_columns, table_columns
 
@@ -54,6 +59,14 @@ def raw_table_specs() -> list[TableSpec]:
             raw_columns(OFFER_EVENTS_TOPIC),
             ["offer_id"],
             "Impressions, clicks, accepts and dismissals reported through the offer API.",
+        )
+    )
+    specs.append(
+        TableSpec(
+            JUDGEMENTS_TOPIC,
+            raw_columns(JUDGEMENTS_TOPIC),
+            ["user_id"],
+            "Plays the sessions dataflow judged: among the recommendations? among the popular?",
         )
     )
     specs.append(
