@@ -96,7 +96,7 @@ class MemoryModel:
     """The recommender's model in memory, as Redis holds it (SortedSet, HINCRBYFLOAT, and
     each user's recent plays as LPUSH + LTRIM)."""
 
-    def __init__(self, neighbours_kept: int, judged_share: float = 0.1) -> None:
+    def __init__(self, neighbours_kept: int, judged_share: float = 0.02) -> None:
         self.neighbours_kept = neighbours_kept
         self.judged_share = judged_share
         self.sets: dict[SetRef, SortedSet] = defaultdict(SortedSet)

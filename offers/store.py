@@ -25,6 +25,7 @@ from offers.activity import (
     SongPlayed,
 )
 from offers.keys import RECENT_PLAYS, SONG_TTL_S, RedisKeys
+from offers.model_script import SCRIPT, ModelWrite
 from offers.recommender import (
     JUDGE_K,
     NEIGHBOURS_READ,
@@ -56,13 +57,14 @@ class RedisOfferStore:
         keys: RedisKeys,
         user_ttl_s: int = 48 * 3600,
         neighbours_kept: int = 50,
-        judged_share: float = 0.1,
+        judged_share: float = 0.02,
     ) -> None:
         self.client = client
         self.keys = keys
         self.user_ttl_s = user_ttl_s
         self.neighbours_kept = neighbours_kept
         self.judged_share = judged_share
+        self._script = client.register_script(SCRIPT)
 
     # -- writing (the sessions dataflow) -------------------------------------------------
 
@@ -109,32 +111,34 @@ class RedisOfferStore:
     def _played(self, pipe: Any, plays: list[SongPlayed]) -> list[Judgement]:
         """A batch's plays: judged against what Redis would serve just before them (one
         round trip to find the users' recent plays, one to read the model), then the
-        model's increments, each touched set trimmed and each key expired once."""
+        model's increments, each touched set trimmed and each key expired once, as one
+        script call (offers/model_script.py)."""
         keys = self.keys
         judgements = self._judge(plays)
         found = changes((play.as_play() for play in plays), judgements)
+        write = ModelWrite()
         for (ref, member), weight in found.scores.items():
-            pipe.zincrby(keys.of_set(ref), weight, member)
+            write.zincrby(keys.of_set(ref), member, weight)
         for set_ref, kept in found.trims(self.neighbours_kept).items():
-            key = keys.of_set(set_ref)
-            pipe.zremrangebyrank(key, 0, -(kept + 1))
+            write.trim(keys.of_set(set_ref), kept)
             if set_ref != POPULAR:
-                pipe.expire(key, SONG_TTL_S)
+                write.expire(keys.of_set(set_ref), SONG_TTL_S)
         for (counters, name), weight in found.counters.items():
-            pipe.hincrbyfloat(keys.of_counters(counters), name, weight)
+            write.hincrbyfloat(keys.of_counters(counters), name, weight)
         for counters in {counters for counters, _ in found.counters if counters != STATS}:
-            pipe.expire(keys.of_counters(counters), SONG_TTL_S)
-        pipe.hset(keys.model, "unit", found.unit)
+            write.expire(keys.of_counters(counters), SONG_TTL_S)
         for play in {play.song_id: play for play in plays}.values():
-            pipe.hset(keys.song(play.song_id), mapping={"artist": play.artist, "song": play.song})
+            write.hset2(keys.song(play.song_id), ("artist", play.artist), ("song", play.song))
         recent: dict[int, list[str]] = defaultdict(list)
         for play in plays:
             recent[play.user_id].append(play.song_id)
         for user_id, song_ids in recent.items():
             key = keys.recent(user_id)
-            pipe.lpush(key, *song_ids)  # pushed in order: the newest ends up first
-            pipe.ltrim(key, 0, RECENT_PLAYS - 1)
-            pipe.expire(key, self.user_ttl_s)
+            # pushed in order, the newest ends up first; more than are kept would be trimmed
+            write.lpush_trim(key, song_ids[-RECENT_PLAYS:], RECENT_PLAYS)
+            write.expire(key, self.user_ttl_s)
+        write.queue(pipe, self._script)
+        pipe.hset(keys.model, "unit", found.unit)
         return judgements
 
     def _judge(self, plays: list[SongPlayed]) -> list[Judgement]:
