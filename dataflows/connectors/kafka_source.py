@@ -41,7 +41,7 @@ def lag_gauge(dataflow: str) -> Gauge:
     )
 
 
-_LAG_EVERY_S = 5.0
+LAG_EVERY_S = 5.0
 _IDLE_WAKE = timedelta(milliseconds=50)  # after an empty read at the end of the log
 _EMPTY_WAKE = timedelta(milliseconds=10)  # after an empty read elsewhere (data in flight)
 
@@ -166,7 +166,7 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
 
     def _report_lag(self) -> None:
         now = time.monotonic()
-        if now - self._lag_checked < _LAG_EVERY_S:
+        if now - self._lag_checked < LAG_EVERY_S:
             return
         # The watermarks the consumer's own fetches brought back: asking the broker instead
         # (cached=False) is a round trip that queues behind the consumer's long-polling fetch

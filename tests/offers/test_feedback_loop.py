@@ -12,12 +12,14 @@ and the offer performance mart measures treated over holdout.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from backbeat.emit.offer_responder import ApiOfferResponder
@@ -31,8 +33,9 @@ from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_build, open_warehouse
+from dataflows.connectors.kafka_source import LAG_EVERY_S
 from tests.dataflows.processes import load_until_idle, start_sessions, wait_until_healthy
-from tests.waits import PATIENCE_S
+from tests.waits import PATIENCE_S, eventually
 
 KEY = "loop-test-key"
 PATIENCE_MS = int(PATIENCE_S * 1000)
@@ -45,7 +48,7 @@ def loop(realtime: Settings) -> Iterator[Settings]:
     port = free_port()
     settings = with_overrides(
         realtime,
-        sessions={"holdout_share": 0.5, "holdout_tags": []},
+        sessions={"holdout_share": 0.5, "holdout_tags": [], "metrics_port": free_port()},
         api={"keys": [KEY], "port": port, "redis_timeout_ms": PATIENCE_MS},
         responses={
             "api_url": f"http://127.0.0.1:{port}",
@@ -84,6 +87,13 @@ def loop(realtime: Settings) -> Iterator[Settings]:
                 process.communicate()
 
 
+def _lag(metrics_url: str) -> float | None:
+    """The sessions dataflow's reported Kafka lag (records), None before its first report."""
+    text = httpx.get(metrics_url, timeout=PATIENCE_S).text
+    found = re.findall(r"^backbeat_sessions_kafka_lag_records\{.*\} (\S+)$", text, re.M)
+    return sum(float(x) for x in found) if found else None
+
+
 def test_users_who_answer_offers_convert_more_than_the_holdout(loop: Settings) -> None:
     start_ms = int(time.time() * 1000)  # offers are served until they expire by the clock
     responder = ApiOfferResponder(loop)
@@ -100,7 +110,13 @@ def test_users_who_answer_offers_convert_more_than_the_holdout(loop: Settings) -
     assert responder.counts["accept"] >= 10, responder.counts
     assert responder.counts["errors"] == 0, responder.counts
 
-    time.sleep(3)  # the last decisions reach the offers topic before the loader's end check
+    # On a slow machine the dataflow is still deciding when the simulation ends: the loader
+    # may only stop once it has read every page view, and a lag report later (the batches
+    # before it, their offers included, are flushed by then).
+    lag = f"http://127.0.0.1:{loop.sessions.metrics_port}/metrics"
+    eventually(lambda: _lag(lag) == 0, "the sessions dataflow reading every page view")
+    time.sleep(LAG_EVERY_S)
+    eventually(lambda: _lag(lag) == 0, "the sessions dataflow still caught up")
     load_until_idle(loop, idle_s=3)
     warehouse = open_warehouse(loop)
     counts = warehouse.raw_counts()
