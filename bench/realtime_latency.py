@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from _results import write_results
@@ -59,6 +60,10 @@ def background(count: int) -> list[tuple[bytes | None, PageViewEvent]]:
     return found
 
 
+def _played(user: int) -> dict[str, Any]:
+    return {"artist": f"Probe Artist {user}", "song": f"Probe Song {user}", "duration": 200.0}
+
+
 def probe_clicks(user: int, now_ms: int) -> list[PageViewEvent]:
     clicks = [*TRIAL_CLICKS, "NextSong"]
     return [
@@ -82,9 +87,7 @@ def probe_clicks(user: int, now_ms: int) -> list[PageViewEvent]:
             last_name="User",
             gender="F",
             registration=now_ms - DAY_MS,
-            artist=f"Probe Artist {user}" if page == "NextSong" else None,
-            song=f"Probe Song {user}" if page == "NextSong" else None,
-            duration=200.0 if page == "NextSong" else None,
+            **(_played(user) if page == "NextSong" else {}),
         )
         for i, page in enumerate(clicks)
     ]
@@ -117,14 +120,20 @@ def main() -> None:
         settings = private_stack_settings(get_settings(), tmp / "state")
         settings = with_overrides(
             settings,
-            sessions={"recovery_dir": tmp / "recovery", "metrics_port": 0, "snapshot_seconds": 5},
+            sessions={
+                "recovery_dir": tmp / "recovery",
+                "metrics_port": 0,
+                "snapshot_seconds": 5,
+                "holdout_share": 0.0,  # every probe is shown its offer
+            },
         )
         stack.up(settings, ["kafka", "redis"])
         process = None
         try:
             env = {**os.environ, **settings_environment(settings)}
+            log = (tmp / "sessions.log").open("w")
             process = subprocess.Popen(
-                [sys.executable, "-m", "backbeat", "sessions"], env=env, stderr=subprocess.DEVNULL
+                [sys.executable, "-m", "backbeat", "sessions"], env=env, stderr=log
             )
             keys = RedisKeys(settings.redis.key_prefix)
             client = redis_client(settings.redis)
@@ -134,9 +143,13 @@ def main() -> None:
             for click in probe_clicks(warm, int(time.time() * 1000)):
                 sink.write("page_view_events", str(warm).encode(), encode(click))
             sink.flush()
+            waited = time.monotonic()
             while not client.exists(keys.offers(warm)):
                 if process.poll() is not None:
                     raise SystemExit("the sessions dataflow stopped")
+                if time.monotonic() - waited > 120:
+                    tail = (tmp / "sessions.log").read_text()[-3000:]
+                    raise SystemExit(f"no offer for the warm-up probe in 2 minutes:\n{tail}")
                 time.sleep(0.05)
 
             sent_at: dict[int, float] = {}

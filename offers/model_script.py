@@ -1,10 +1,12 @@
-"""A batch of the recommender's writes as one Lua call in Redis.
+"""A batch of the recommender's writes as a few Lua calls in Redis.
 
 A play touches about twenty members, counters and TTLs; sent as commands, packing and
-parsing them in redis-py cost more than Redis spends on them (a third of the sessions
-dataflow's throughput). Here they travel as one EVALSHA whose arguments list the
-operations, and Redis runs the loop: the same ZINCRBY, HINCRBYFLOAT, ZREMRANGEBYRANK, HSET,
-LPUSH and EXPIRE, in the same order. Every key is passed in KEYS, as Redis asks of scripts.
+parsing them in redis-py cost more than Redis spends on them. Here they travel as EVALSHA
+calls whose arguments list the operations, and Redis runs the loop: the same ZINCRBY,
+ZREMRANGEBYRANK, HINCRBYFLOAT, HSET, LPUSH + LTRIM and EXPIRE, in the same order. A script
+holds Redis while it runs, so each call carries at most `OPS_PER_CALL` operations (a few
+milliseconds): the API's reads wait no longer than that. Every key is passed in KEYS, as
+Redis asks of scripts.
 """
 
 from __future__ import annotations
@@ -13,78 +15,70 @@ from typing import Any
 
 import redis
 
-#: ARGV: groups of operations, each group a count then its fields (key = index into KEYS).
+OPS_PER_CALL = 2000
+
+#: ARGV: operations, each a code, a key (index into KEYS), then its fields.
 SCRIPT = """
-local a = ARGV
-local i = 1
-local function group(width, apply)
-  local n = tonumber(a[i]); i = i + 1
-  for _ = 1, n do apply(i); i = i + width end
+local a, i = ARGV, 1
+while i <= #a do
+  local op, key = a[i], KEYS[tonumber(a[i + 1])]
+  if op == 'z' then
+    redis.call('ZINCRBY', key, a[i + 3], a[i + 2]); i = i + 4
+  elseif op == 't' then
+    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(a[i + 2]) + 1)); i = i + 3
+  elseif op == 'h' then
+    redis.call('HINCRBYFLOAT', key, a[i + 2], a[i + 3]); i = i + 4
+  elseif op == 's' then
+    redis.call('HSET', key, a[i + 2], a[i + 3], a[i + 4], a[i + 5]); i = i + 6
+  elseif op == 'l' then
+    local count = tonumber(a[i + 3])
+    redis.call('LPUSH', key, unpack(a, i + 4, i + 3 + count))
+    redis.call('LTRIM', key, 0, tonumber(a[i + 2]) - 1)
+    i = i + 4 + count
+  else
+    redis.call('EXPIRE', key, a[i + 2]); i = i + 3
+  end
 end
-group(3, function(j) redis.call('ZINCRBY', KEYS[tonumber(a[j])], a[j + 2], a[j + 1]) end)
-group(2, function(j)
-  redis.call('ZREMRANGEBYRANK', KEYS[tonumber(a[j])], 0, -(tonumber(a[j + 1]) + 1))
-end)
-group(3, function(j) redis.call('HINCRBYFLOAT', KEYS[tonumber(a[j])], a[j + 1], a[j + 2]) end)
-group(5, function(j)
-  redis.call('HSET', KEYS[tonumber(a[j])], a[j + 1], a[j + 2], a[j + 3], a[j + 4])
-end)
-local lists = tonumber(a[i]); i = i + 1
-for _ = 1, lists do
-  local key, kept, count = KEYS[tonumber(a[i])], tonumber(a[i + 1]), tonumber(a[i + 2])
-  i = i + 3
-  redis.call('LPUSH', key, unpack(a, i, i + count - 1))
-  redis.call('LTRIM', key, 0, kept - 1)
-  i = i + count
-end
-group(2, function(j) redis.call('EXPIRE', KEYS[tonumber(a[j])], a[j + 1]) end)
 return i - 1
 """
 
 
 class ModelWrite:
-    """The operations of one batch, gathered in the order the script applies them."""
+    """The operations of one batch, in the order they are applied."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, int] = {}
-        self._groups: list[list[Any]] = [[] for _ in range(4)]
-        self._lists: list[Any] = []
-        self._list_count = 0
-        self._expiries: list[Any] = []
-
-    def _key(self, key: str) -> int:
-        return self._keys.setdefault(key, len(self._keys) + 1)
+        self._ops: list[tuple[Any, ...]] = []
 
     def zincrby(self, key: str, member: str, weight: float) -> None:
-        self._groups[0] += [self._key(key), member, repr(weight)]
+        self._ops.append(("z", key, member, repr(weight)))
 
     def trim(self, key: str, kept: int) -> None:
-        self._groups[1] += [self._key(key), kept]
+        self._ops.append(("t", key, kept))
 
     def hincrbyfloat(self, key: str, field: str, weight: float) -> None:
-        self._groups[2] += [self._key(key), field, repr(weight)]
+        self._ops.append(("h", key, field, repr(weight)))
 
     def hset2(self, key: str, first: tuple[str, str], second: tuple[str, str]) -> None:
-        self._groups[3] += [self._key(key), *first, *second]
+        self._ops.append(("s", key, *first, *second))
 
     def lpush_trim(self, key: str, members: list[str], kept: int) -> None:
-        self._lists += [self._key(key), kept, len(members), *members]
-        self._list_count += 1
+        """LPUSH `members` in order (the last ends up first), then keep the first `kept`."""
+        self._ops.append(("l", key, kept, len(members), *members))
 
     def expire(self, key: str, seconds: int) -> None:
-        self._expiries += [self._key(key), seconds]
+        self._ops.append(("e", key, seconds))
 
-    def arguments(self) -> tuple[list[str], list[Any]]:
-        """KEYS and ARGV for SCRIPT."""
-        widths = (3, 2, 3, 5)
-        argv: list[Any] = []
-        for group, width in zip(self._groups, widths, strict=True):
-            argv += [len(group) // width, *group]
-        argv += [self._list_count, *self._lists]
-        argv += [len(self._expiries) // 2, *self._expiries]
-        return list(self._keys), argv
+    def calls(self) -> list[tuple[list[str], list[Any]]]:
+        """(KEYS, ARGV) for SCRIPT, one pair per `OPS_PER_CALL` operations."""
+        found = []
+        for start in range(0, len(self._ops), OPS_PER_CALL):
+            keys: dict[str, int] = {}
+            argv: list[Any] = []
+            for code, key, *fields in self._ops[start : start + OPS_PER_CALL]:
+                argv += [code, keys.setdefault(key, len(keys) + 1), *fields]
+            found.append((list(keys), argv))
+        return found
 
     def queue(self, pipe: Any, script: redis.commands.core.Script) -> None:
-        keys, argv = self.arguments()
-        if keys:
+        for keys, argv in self.calls():
             script(keys=keys, args=argv, client=pipe)

@@ -34,7 +34,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 #: 2024-01-01T00:00:00Z: where forward-decay weights are 1.
 ANCHOR_MS = 1_704_067_200_000
@@ -96,16 +96,15 @@ def co_played(recent: Sequence[str], current: str, window: int) -> list[str]:
 # -- learning ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SetRef:
-    """One sorted set of the model: a song's neighbours, an artist's songs, or popularity."""
+class SetRef(NamedTuple):
+    """One sorted set of the model: a song's neighbours, an artist's songs, or popularity.
+    (Tuples: a batch hashes millions of them.)"""
 
     kind: SetKind
     id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CounterRef:
+class CounterRef(NamedTuple):
     """One hash of counters: a song's or an artist's, or the model's global ones."""
 
     kind: CounterKind

@@ -1,0 +1,59 @@
+"""The recommender's model in a real Redis equals the model in memory that the offline
+evaluation uses, whatever size the script calls are cut to (offers/model_script.py)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from backbeat.settings import Settings
+from backbeat.stack.redis import redis_client
+from offers import model_script
+from offers.activity import SongPlayed
+from offers.evaluation import MemoryModel
+from offers.keys import RedisKeys
+from offers.recommender import co_played, song_id
+from offers.store import RedisOfferStore, evidence_from, queue_reads
+
+
+def _plays(seed: int) -> list[list[SongPlayed]]:
+    """Batches of plays by 40 users over 60 songs of 12 artists, weights exact in binary."""
+    rng = random.Random(seed)
+    songs = [song_id(f"artist {n % 12}", f"song {n}") for n in range(60)]
+    batches, before = [], {user: [] for user in range(40)}  # type: ignore[var-annotated]
+    for b in range(30):
+        batch = []
+        for i in range(rng.randint(1, 40)):
+            user, played = rng.randrange(40), rng.choice(songs)
+            previous = before[user]
+            batch.append(
+                SongPlayed(
+                    user, b * 1000 + i, played, "a", "s", 1.0, tuple(co_played(previous, played, 5))
+                )
+            )
+            previous.append(played)
+        batches.append(batch)
+    return batches
+
+
+@pytest.mark.parametrize("ops_per_call", [5, model_script.OPS_PER_CALL])
+def test_redis_holds_what_the_memory_model_holds(
+    realtime: Settings, ops_per_call: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_script, "OPS_PER_CALL", ops_per_call)
+    client = redis_client(realtime.redis)
+    client.flushdb()
+    keys = RedisKeys(realtime.redis.key_prefix)
+    store = RedisOfferStore(client, keys, neighbours_kept=4, judged_share=1.0)
+    memory = MemoryModel(neighbours_kept=4, judged_share=1.0)
+    for batch in _plays(seed=3):
+        store.apply(batch)
+        memory.apply(batch)
+    for user in range(40):
+        plan = memory.plan(user, 10)
+        pipe = client.pipeline(transaction=False)
+        queue_reads(pipe, keys, plan)
+        in_redis, rest = evidence_from(plan, pipe.execute())
+        assert rest == []
+        assert in_redis == memory.read(plan), user
