@@ -98,7 +98,7 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 
     def at(q: float) -> float | None:
         return (
-            round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+            round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
             if ordered
             else None
         )
