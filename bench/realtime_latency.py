@@ -136,7 +136,7 @@ def main() -> None:
                 [sys.executable, "-m", "backbeat", "sessions"], env=env, stderr=log
             )
             keys = RedisKeys(settings.redis.key_prefix)
-            client = redis_client(settings.redis)
+            client = redis_client(settings.redis, timeout_s=60.0)
             sink = KafkaSink(settings.kafka, linger_ms=5)
             # Wait until the dataflow answers: one probe end to end.
             warm = PROBE_BASE - 1
