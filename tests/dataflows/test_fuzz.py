@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +26,7 @@ from backbeat.stack.private import free_port, settings_environment
 from backbeat.warehouse import open_warehouse
 from tests.dataflows.processes import start_sessions
 from tests.events.strategies import any_record, fuzzing
+from tests.kafka.producers import exact_producer
 from tests.waits import PATIENCE_S
 
 STAGES = st.sampled_from([b"replay", b"api", b"", b"\xff\xfe", None])
@@ -90,13 +91,7 @@ def test_fuzzed_records_all_land_once_and_nothing_stops(realtime: Settings) -> N
         text=True,
     )
     sessions = start_sessions(fuzz_settings)
-    # Idempotent, as the platform's producers are: on a slow machine a produce request can
-    # time out after the broker wrote it, and a plain retry writes the record twice.
-    producer = Producer(
-        fuzz_settings.kafka.client_config(
-            **{"log_level": 0, "linger.ms": 5, "enable.idempotence": True}
-        )
-    )
+    producer = exact_producer(fuzz_settings.kafka, **{"linger.ms": 5})
     produced: list[tuple[str, int, int]] = []
     failed: list[KafkaError] = []
 

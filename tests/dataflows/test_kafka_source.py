@@ -6,10 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from confluent_kafka import Producer
-
 from backbeat.settings import Settings
 from dataflows.connectors.kafka_source import EndOfPartitionClock, KafkaTopicsSource
+from tests.kafka.producers import exact_producer
 from tests.waits import PATIENCE_S
 
 
@@ -47,7 +46,7 @@ def _drain(part: object, deadline_s: float) -> list:
 
 
 def test_stops_after_idle_even_when_eof_comes_with_the_last_records(fresh_kafka: Settings) -> None:
-    producer = Producer(fresh_kafka.kafka.client_config(**{"log_level": 0}))
+    producer = exact_producer(fresh_kafka.kafka)
     for i in range(50):
         producer.produce("auth_events", f'{{"n":{i}}}'.encode(), partition=1)
     producer.flush(30)
@@ -64,7 +63,7 @@ def test_stops_after_idle_even_when_eof_comes_with_the_last_records(fresh_kafka:
 
 
 def test_resumes_from_the_snapshot_offset(fresh_kafka: Settings) -> None:
-    producer = Producer(fresh_kafka.kafka.client_config(**{"log_level": 0}))
+    producer = exact_producer(fresh_kafka.kafka)
     for i in range(10):
         producer.produce("listen_events", b"{}", partition=0)
     producer.flush(30)

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer
 
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_replay, run_simulation
@@ -30,6 +30,7 @@ from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command
 from tests.conftest import BigQueryEmulator
+from tests.kafka.producers import exact_producer
 from tests.waits import PATIENCE_S, eventually
 
 JAN_1 = 1_704_067_200_000
@@ -104,7 +105,7 @@ def test_bad_records_go_to_dead_letter_and_nothing_stops(
         good[1].replace(b'"page":"NextSong",', b""),
         good[2].replace(b'"lat":', b'"mood":"happy","lat":'),
     ]
-    producer = Producer(fresh_kafka.kafka.client_config(**{"log_level": 0}))
+    producer = exact_producer(fresh_kafka.kafka)
     stream = list(good[:40]) + bad[:2] + list(good[40:]) + bad[2:]
     for value in stream:  # one partition, so offsets follow the order here
         producer.produce("page_view_events", value, partition=0)

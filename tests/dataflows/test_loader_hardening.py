@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException
 
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
@@ -27,6 +27,7 @@ from backbeat.stack.private import settings_environment
 from backbeat.warehouse import open_warehouse
 from dataflows.launch import EXIT_REFUSED
 from tests.dataflows.processes import alive, children_of, cmdline
+from tests.kafka.producers import exact_producer
 from tests.waits import PATIENCE_S, eventually
 
 JAN_1 = 1_704_067_200_000
@@ -68,7 +69,7 @@ def _produce_simulation(settings: Settings, users: int, seed: int) -> Counter[st
 def test_poison_records_and_replayed_rejects_end_in_dead_letter_in_one_run(
     fresh_kafka: Settings, tmp_path: Path
 ) -> None:
-    producer = Producer(fresh_kafka.kafka.client_config(**{"log_level": 0}))
+    producer = exact_producer(fresh_kafka.kafka)
     for name, value in POISON.items():  # between good records, on one partition
         producer.produce("page_view_events", GOOD, partition=0)
         producer.produce("page_view_events", value, partition=0, key=name.encode())
