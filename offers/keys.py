@@ -24,7 +24,8 @@ Global, bounded in size:
 - `<p>popular` (sorted set): songs by plays, the top `POPULAR_KEPT`.
 - `<p>stats` (hash): counters late_events, sessions_closed, sessions_agreeing_with_eventsim.
 - `<p>model` (hash): the recommender's plays, pairs, same_artist, unit (forward-decayed
-  weights), and its online judgement: judged, hits_recommender, hits_popularity.
+  weights), and its online judgement: judged, hits_recommender, hits_popularity,
+  only_recommender, only_popularity.
 
 Memory (`MEMORY USAGE` after a `--taste` run of 1,000 users over 14 days,
 bench/recommender_memory.py): per song about 1.1 KB (its hash 181 B, its neighbours 875 B on

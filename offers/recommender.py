@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,6 +53,8 @@ ARTISTS_READ = 1
 NEIGHBOURS_READ = 50
 #: The k of hit@k that judges each play online.
 JUDGE_K = 10
+#: How clear popularity's lead on the judged plays must be before it is served.
+SWITCH_SIGMAS = 2.0
 #: Members kept per artist set and in the popular set (memory bound, see offers/keys.py).
 ARTIST_KEPT = 50
 POPULAR_KEPT = 1000
@@ -157,7 +160,16 @@ class ModelChanges:
 
 
 STATS = CounterRef("model")
-STATS_READ = ("plays", "pairs", "same_artist", "unit", "hits_recommender", "hits_popularity")
+STATS_READ = (
+    "plays",
+    "pairs",
+    "same_artist",
+    "unit",
+    "hits_recommender",
+    "hits_popularity",
+    "only_recommender",
+    "only_popularity",
+)
 POPULAR = SetRef("popular")
 
 
@@ -168,6 +180,9 @@ def changes(plays: Iterable[Play], judgements: Iterable[Judgement] = ()) -> Mode
         counters[STATS, "judged"] += judged.weight
         counters[STATS, "hits_recommender"] += judged.weight * judged.recommender
         counters[STATS, "hits_popularity"] += judged.weight * judged.popularity
+        if judged.recommender != judged.popularity:  # the plays that tell the two apart
+            winner = "only_recommender" if judged.recommender else "only_popularity"
+            counters[STATS, winner] += judged.weight
     for play in plays:
         w, song = play.weight, play.song_id
         artist = artist_of(song)
@@ -245,7 +260,9 @@ class ReadPlan:
         popular = next(replies)
         totals = [c or 0.0 for c in counters]
         own = totals[n_songs + n_artists : n_songs + n_artists + 2 * min(n_artists, 1)]
-        plays, pairs, same, unit, hits_recommender, hits_popularity = totals[-len(STATS_READ) :]
+        plays, pairs, same, unit, hits_recommender, hits_popularity, only_rec, only_pop = totals[
+            -len(STATS_READ) :
+        ]
         return Evidence(
             recent=self.recent,
             neighbours=neighbours,
@@ -260,6 +277,8 @@ class ReadPlan:
             unit=unit,
             hits_recommender=hits_recommender,
             hits_popularity=hits_popularity,
+            only_recommender=only_rec,
+            only_popularity=only_pop,
             newest_artist_pairs=own[0] if own else 0.0,
             newest_artist_same=own[1] if own else 0.0,
         )
@@ -281,6 +300,9 @@ class Evidence:
     #: Decayed hits of each ranker over the plays judged so far (Judgement).
     hits_recommender: float = 0.0
     hits_popularity: float = 0.0
+    #: Of those, the plays only one of the two had in its top 10 (McNemar's discordant pairs).
+    only_recommender: float = 0.0
+    only_popularity: float = 0.0
     #: How often plays of the newest play's artist were followed by the same artist.
     newest_artist_pairs: float = 0.0
     newest_artist_same: float = 0.0
@@ -355,10 +377,20 @@ def _top(
 def serve(evidence: Evidence, k: int) -> list[tuple[str, float, Source]]:
     """What a user is served: the recommender's ranking, unless popularity has been hitting
     more of the plays judged so far (online model selection), so serving is never worse
-    than the baseline for long, whatever the catalogue and the listeners are like."""
-    if evidence.hits_popularity > evidence.hits_recommender:
+    than the baseline for long, whatever the catalogue and the listeners are like.
+
+    Only the plays one ranker had and the other missed tell them apart; popularity is served
+    once it leads on those by more than `SWITCH_SIGMAS` standard deviations of a fair coin
+    (McNemar's test), so a few judged plays never flip the choice back and forth."""
+    if popularity_leads(evidence):
         return most_popular(evidence, k)
     return recommend(evidence, k)
+
+
+def popularity_leads(evidence: Evidence) -> bool:
+    unit = evidence.unit or 1.0
+    ours, theirs = evidence.only_recommender / unit, evidence.only_popularity / unit
+    return theirs - ours > SWITCH_SIGMAS * math.sqrt(ours + theirs)
 
 
 def is_judged(user_id: int, ts_ms: int, share: float) -> bool:
@@ -369,7 +401,7 @@ def is_judged(user_id: int, ts_ms: int, share: float) -> bool:
 
 def judge(evidence: Evidence, play: Played, k: int) -> Judgement:
     """Would the song played have been among the top `k` of each ranker, given `evidence`?"""
-    popular_served = evidence.hits_popularity > evidence.hits_recommender
+    popular_served = popularity_leads(evidence)
     return Judgement(
         play.weight,
         any(song == play.song_id for song, _, _ in recommend(evidence, k)),

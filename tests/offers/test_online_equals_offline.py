@@ -76,9 +76,13 @@ def _replay_until(settings: Settings, path: Path, split_ts: int) -> int:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("workers", [1, 2])
 def test_the_api_serves_what_the_offline_evaluation_measured(
-    realtime: Settings, tmp_path: Path
+    realtime: Settings, tmp_path: Path, workers: int
 ) -> None:
+    """Two workers share the model in Redis (state per user is keyed; the per-song counts
+    are Redis' increments, whichever worker sends them): the same as one."""
+    realtime = with_overrides(realtime, sessions={"workers": workers})
     page_views = _generate(tmp_path / "run")
     views, skipped = read_page_views([page_views])
     assert skipped == 0

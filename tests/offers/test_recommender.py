@@ -11,6 +11,7 @@ from offers.evaluation import MemoryModel
 from offers.recommender import (
     STATS,
     CounterRef,
+    Evidence,
     Play,
     SetRef,
     artist_of,
@@ -18,6 +19,7 @@ from offers.recommender import (
     co_played,
     decay_weight,
     most_popular,
+    popularity_leads,
     recommend,
     serve,
     song_id,
@@ -113,13 +115,13 @@ def test_a_new_user_gets_the_most_played_songs() -> None:
 
 def test_where_plays_do_not_depend_on_each_other_popularity_is_served() -> None:
     """Plays drawn by popularity alone: co-plays are noise, the online judgement sees
-    popularity hit more often, and `serve` serves popularity."""
+    popularity hit more often (clearly: McNemar), and `serve` serves popularity."""
     import random
 
     rng = random.Random(3)
     songs = [song(f"A{n}", 1) for n in range(200)]
     weights = [1 / (n + 1) for n in range(200)]
-    model = MemoryModel(neighbours_kept=50)
+    model = MemoryModel(neighbours_kept=50, judged_share=1.0)
     for user in range(300):
         listen(model, user, rng.choices(songs, weights, k=8), t0=user * 10_000)
     evidence = model.read(model.plan(7, 10))
@@ -135,3 +137,26 @@ def test_neighbour_sets_are_trimmed_as_redis_trims_them() -> None:
     for n, other in enumerate(["c", "b", "d"]):
         model.apply([SongPlayed(1, n, other, "a", "s", 1.0, (a,))])
     assert model.sets[SetRef("neighbours", a)].top(5) == [("d", 1.0), ("c", 1.0)]
+
+
+def test_popularity_is_served_only_on_a_clear_lead() -> None:
+    def evidence(only_recommender: float, only_popularity: float) -> Evidence:
+        return Evidence(
+            recent=(),
+            neighbours={},
+            co_totals={},
+            artist_neighbours={},
+            artist_co_totals={},
+            artist_songs={},
+            popular=[("p", 1.0)],
+            plays=1.0,
+            pairs=0.0,
+            same_artist=0.0,
+            unit=1.0,
+            only_recommender=only_recommender,
+            only_popularity=only_popularity,
+        )
+
+    assert not popularity_leads(evidence(1, 3))  # 2 ahead of 4 discordant plays: chance
+    assert not popularity_leads(evidence(40, 55))  # 15 ahead, 2 sigma is 19.5
+    assert popularity_leads(evidence(40, 70))  # 30 ahead, 2 sigma is 21
