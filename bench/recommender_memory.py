@@ -20,9 +20,9 @@ from _results import write_results
 
 from backbeat.settings import get_settings
 from backbeat.stack.private import free_port
-from offers.activity import KeyActivity, SongPlayed
+from offers.activity import ActivityConfig, KeyActivity, SongPlayed
 from offers.engine import OfferEngine
-from offers.evaluation import activity_config, read_page_views
+from offers.evaluation import read_page_views
 from offers.keys import RedisKeys
 from offers.rules import RuleSet
 from offers.store import RedisOfferStore
@@ -61,7 +61,10 @@ def main() -> None:
             store = RedisOfferStore(
                 client, keys, neighbours_kept=sessions.neighbours_kept, judged_share=0.0
             )
-            config, engine = activity_config(sessions), OfferEngine(RuleSet(version=1, rules=[]))
+            config, engine = (
+                ActivityConfig.from_settings(sessions),
+                OfferEngine(RuleSet(version=1, rules=[])),
+            )
             activities: dict[str, KeyActivity] = {}
             batch: list[SongPlayed] = []
             for view in views:

@@ -183,12 +183,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
     # A bad file stops the start, with the reason; later edits are looked at every few seconds.
     rules = RuleBook(sessions.rules_path, check_every_s=RULES_CHECK_S)
     engine = OfferEngine(rules.rules, sessions.holdout_share, tuple(sessions.holdout_tags))
-    config = ActivityConfig(
-        gap_ms=int(sessions.gap_minutes * 60_000),
-        lateness_ms=int(sessions.allowed_lateness_minutes * 60_000),
-        co_play_window=sessions.recommendations_window,
-        half_life_ms=sessions.decay_half_life_days * 86_400_000,
-    )
+    config = ActivityConfig.from_settings(sessions)
 
     def build(resume: KeyState | None) -> ActivityLogic:
         # Bytewax does not pass the key: the first event names it (KeyActivity.key).

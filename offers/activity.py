@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from backbeat.settings.sessions import SessionsSettings
 from offers.engine import Decision, OfferEngine
 from offers.features import PageView, SessionFeatures
 from offers.recommender import Play, co_played, decay_weight, song_id
@@ -74,6 +75,16 @@ class ActivityConfig:
     lateness_ms: int
     co_play_window: int
     half_life_ms: float
+
+    @classmethod
+    def from_settings(cls, sessions: SessionsSettings) -> ActivityConfig:
+        """The configuration `backbeat sessions` runs with (and the offline evaluation)."""
+        return cls(
+            gap_ms=int(sessions.gap_minutes * 60_000),
+            lateness_ms=int(sessions.allowed_lateness_minutes * 60_000),
+            co_play_window=sessions.recommendations_window,
+            half_life_ms=sessions.decay_half_life_days * 86_400_000,
+        )
 
 
 @dataclass

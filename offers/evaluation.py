@@ -200,16 +200,6 @@ class Evaluation:
         }
 
 
-def activity_config(sessions: SessionsSettings) -> ActivityConfig:
-    """The sessions dataflow's configuration of the per-key logic."""
-    return ActivityConfig(
-        gap_ms=int(sessions.gap_minutes * 60_000),
-        lateness_ms=int(sessions.allowed_lateness_minutes * 60_000),
-        co_play_window=sessions.recommendations_window,
-        half_life_ms=sessions.decay_half_life_days * 86_400_000,
-    )
-
-
 def evaluate(
     views: Sequence[PageView],
     sessions: SessionsSettings,
@@ -222,7 +212,7 @@ def evaluate(
         raise ValueError("no page views to evaluate on")
     if not 0 < split < 1:
         raise ValueError(f"split must be between 0 and 1, not {split}")
-    config = activity_config(sessions)
+    config = ActivityConfig.from_settings(sessions)
     engine = OfferEngine(RuleSet(version=1, rules=[]))
     model = MemoryModel(sessions.neighbours_kept, sessions.recommendations_judged_share)
     activities: dict[str, KeyActivity] = {}

@@ -81,8 +81,12 @@ def test_the_api_serves_what_the_offline_evaluation_measured(
     realtime: Settings, tmp_path: Path, workers: int
 ) -> None:
     """Two workers share the model in Redis (state per user is keyed; the per-song counts
-    are Redis' increments, whichever worker sends them): the same as one."""
-    realtime = with_overrides(realtime, sessions={"workers": workers})
+    are Redis' increments, whichever worker sends them): the same as one. No play is judged
+    here: which ranker `serve` picks depends on which plays each batch judged, and batches
+    differ with the workers (tests/offers/test_recommender.py covers the choice)."""
+    realtime = with_overrides(
+        realtime, sessions={"workers": workers, "recommendations_judged_share": 0.0}
+    )
     page_views = _generate(tmp_path / "run")
     views, skipped = read_page_views([page_views])
     assert skipped == 0
