@@ -31,7 +31,7 @@ test-unit: setup  ## the fast tests only (no services)
 lint: setup  ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy backbeat dataflows flows offers
+	$(RUN) mypy backbeat dataflows flows offers bench
 
 demo: setup  ## the platform end to end: stack, dataflows, API, dashboard, simulated users, build and quality scan through Prefect, summary (`make down` stops the stack)
 	$(RUN) backbeat demo

@@ -29,12 +29,14 @@ from _results import write_results
 
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.stack.private import free_port, private_stack_settings, settings_environment
+from backbeat.settings.environment import settings_environment
+from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.stack.redis import redis_client
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
 from offers.engine import Decision, offer_id
 from offers.features import SessionFeatures
 from offers.keys import RedisKeys
+from offers.recommender import song_id
 from offers.store import RedisOfferStore
 
 KEY = "bench-key"
@@ -80,7 +82,9 @@ def seed(settings: Settings, users: int) -> None:
                     )
                 )
             )
-        batch.append(SongPlayed(user, f"s{user % 500}", "Artist", "Song", 1.0, (f"s{user % 7}",)))
+        played = song_id(f"Artist {user % 50}", f"Song {user % 500}")
+        before = (song_id(f"Artist {user % 7}", f"Song {user % 7}"),)
+        batch.append(SongPlayed(user, now, played, "Artist", "Song", 1.0, before))
         if len(batch) >= 5_000:
             store.apply(batch)  # type: ignore[arg-type]
             batch.clear()

@@ -28,11 +28,12 @@ from backbeat import stack
 from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
 from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import private_stack_settings, settings_environment
+from backbeat.stack.private import private_stack_settings
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 
 DAY_MS = 86_400_000

@@ -32,11 +32,12 @@ from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
 from backbeat.events.schemas import PageViewEvent
 from backbeat.settings import get_settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import private_stack_settings, settings_environment
+from backbeat.stack.private import private_stack_settings
 from backbeat.stack.redis import redis_client
 from offers.keys import RedisKeys
 from offers.recommender import song_id
@@ -50,7 +51,7 @@ def background(count: int) -> list[tuple[bytes | None, PageViewEvent]]:
     start_ms = int(time.time() * 1000) - 2 * DAY_MS
     params = SimulationParams(start_ms=start_ms, end_ms=start_ms + 2 * DAY_MS, n_users=20_000)
     simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
-    found = []
+    found: list[tuple[bytes | None, PageViewEvent]] = []
     for event in simulator.events():
         if event.topic == "page_view_events":
             assert isinstance(event.record, PageViewEvent)

@@ -25,13 +25,15 @@ from backbeat import stack
 from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
 from backbeat.settings import get_settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import private_stack_settings, settings_environment
+from backbeat.stack.private import private_stack_settings
 from backbeat.stack.redis import redis_client
 from offers.keys import RedisKeys
+from offers.store import RedisOfferStore
 
 DAY_MS = 86_400_000
 
@@ -42,7 +44,7 @@ def page_views(count: int) -> list[tuple[bytes | None, bytes]]:
         start_ms=start_ms, end_ms=start_ms + 30 * DAY_MS, n_users=20_000, seed=1
     )
     simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
-    found = []
+    found: list[tuple[bytes | None, bytes]] = []
     for event in simulator.events():
         if event.topic == "page_view_events":
             found.append((event.key, encode(event.record)))
@@ -90,7 +92,7 @@ def main() -> None:
                 raise SystemExit(f"the sessions dataflow exited with {process.returncode}")
             users = len(redis.keys(f"{keys.prefix}user:*:session"))
             offered = len(redis.keys(f"{keys.prefix}user:*:offers"))
-            stats = {k.decode(): int(v) for k, v in redis.hgetall(keys.stats).items()}
+            stats = RedisOfferStore(redis, keys).stats()
             figures = {
                 "page_views": len(views),
                 "startup_s": round(startup, 2),

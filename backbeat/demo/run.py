@@ -26,12 +26,12 @@ from backbeat.emit.runs import Progress, RunStats, run_simulation
 from backbeat.emit.sinks import KafkaSink
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.simulator.responses import OfferResponder
-from backbeat.stack.private import settings_environment
 from backbeat.waiting import wait_until
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
@@ -72,15 +72,8 @@ def _demo_settings(settings: Settings) -> Settings:
 
 
 def _environment(settings: Settings) -> dict[str, str]:
-    import json
-
-    return {
-        **settings_environment(settings),
-        "BACKBEAT_API_KEYS": json.dumps([k.get_secret_value() for k in settings.api.keys]),
-        "BACKBEAT_API_PORT": str(settings.api.port),
-        "BACKBEAT_DASHBOARD_PORT": str(settings.dashboard.port),
-        "PREFECT_API_URL": str(settings.prefect.api_url),
-    }
+    """What the demo's processes run with: its settings, and Prefect's own variable."""
+    return {**settings_environment(settings), "PREFECT_API_URL": str(settings.prefect.api_url)}
 
 
 def _wait_for_raw(warehouse: Warehouse, stats: RunStats, say: Say, timeout_s: float = 600) -> None:

@@ -5,7 +5,6 @@ Tests and benchmarks use it so they never touch a developer's running stack.
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
@@ -28,46 +27,3 @@ def private_stack_settings(base: Settings, state_dir: Path) -> Settings:
         prefect={"api_url": f"http://127.0.0.1:{free_port()}/api"},
         stack={"state_dir": state_dir, "kafka_controller_port": free_port()},
     )
-
-
-#: The settings a private stack changes, as (group, field): what a subprocess must be told.
-_PRIVATE_FIELDS = (
-    ("kafka", "bootstrap_servers"),
-    ("redis", "url"),
-    ("prefect", "api_url"),
-    ("stack", "state_dir"),
-    ("stack", "kafka_controller_port"),
-    ("warehouse", "backend"),
-    ("warehouse", "dir"),
-    ("warehouse", "bigquery_project"),
-    ("warehouse", "bigquery_endpoint"),
-    ("warehouse", "bigquery_write_endpoint"),
-    ("warehouse", "raw_dataset"),
-    ("warehouse", "vault_dataset"),
-    ("warehouse", "marts_dataset"),
-    ("loader", "recovery_dir"),
-    ("loader", "metrics_port"),
-    ("loader", "snapshot_seconds"),
-    ("loader", "batch_max_rows"),
-    ("loader", "batch_max_seconds"),
-    ("sessions", "recovery_dir"),
-    ("sessions", "metrics_port"),
-    ("sessions", "snapshot_seconds"),
-    ("sessions", "gap_minutes"),
-    ("sessions", "allowed_lateness_minutes"),
-    ("sessions", "rules_file"),
-    ("sessions", "holdout_share"),
-    ("sessions", "holdout_tags"),
-)
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The BACKBEAT_* variables that make a subprocess use the stack and warehouse of `settings`."""
-    environment = {}
-    for group_name, field in _PRIVATE_FIELDS:
-        group = getattr(settings, group_name)
-        value = getattr(group, field)
-        if value is not None:  # unset optional settings stay unset
-            text = json.dumps(value) if isinstance(value, list) else str(value)
-            environment[type(group).env_name(field)] = text
-    return environment

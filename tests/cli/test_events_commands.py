@@ -11,7 +11,7 @@ from confluent_kafka import Consumer
 from backbeat.kafka.dead_letter import parse_headers
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings
-from backbeat.stack.private import settings_environment
+from backbeat.settings.environment import settings_environment
 from tests.cli.conftest import Run
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from backbeat.settings import Settings, get_settings
-from backbeat.stack.private import private_stack_settings, settings_environment
+from backbeat.settings.environment import settings_environment
+from backbeat.stack.private import private_stack_settings
 from tests.cli.conftest import Run
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from backbeat.settings import Settings
-from backbeat.stack.private import settings_environment
+from backbeat.settings.environment import settings_environment
 from backbeat.waiting import wait_until, wait_until_answers
 from dataflows.launch import init_recovery, sessions_command
 from tests.waits import PATIENCE_S

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from backbeat.kafka.topics import DEAD_LETTER_TOPIC, LOADED_TOPICS
 from backbeat.settings import Settings, with_overrides
-from backbeat.stack.private import free_port, settings_environment
+from backbeat.settings.environment import settings_environment
+from backbeat.stack.private import free_port
 from backbeat.warehouse import open_warehouse
 from tests.dataflows.processes import start_sessions
 from tests.events.strategies import any_record, fuzzing

@@ -21,11 +21,11 @@ from backbeat.emit.runs import run_replay, run_simulation
 from backbeat.emit.sinks import KafkaSink
 from backbeat.kafka.dead_letter import parse_headers
 from backbeat.settings import Settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import settings_environment
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command

@@ -19,11 +19,11 @@ from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
 from backbeat.emit.sinks import KafkaSink
 from backbeat.settings import Settings
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import settings_environment
 from backbeat.warehouse import open_warehouse
 from dataflows.launch import EXIT_REFUSED
 from tests.dataflows.processes import alive, children_of, cmdline

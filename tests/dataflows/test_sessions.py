@@ -20,7 +20,7 @@ from backbeat.emit.sinks import KafkaSink
 from backbeat.events import encode
 from backbeat.events.schemas import PageViewEvent
 from backbeat.settings import Settings, get_settings
-from backbeat.stack.private import settings_environment
+from backbeat.settings.environment import settings_environment
 from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
 from offers.keys import RedisKeys

@@ -20,7 +20,8 @@ from prefect.settings import temporary_settings as prefect_settings
 
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.stack.private import free_port, private_stack_settings, settings_environment
+from backbeat.settings.environment import settings_environment
+from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.warehouse import open_warehouse
 from tests.dataflows.processes import alive, cmdline, descendants_of
 from tests.waits import PATIENCE_S, eventually

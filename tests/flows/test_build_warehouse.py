@@ -19,7 +19,7 @@ from prefect.settings import temporary_settings as prefect_settings
 from backbeat.emit.runs import run_replay
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.settings import Settings
-from backbeat.stack.private import settings_environment
+from backbeat.settings.environment import settings_environment
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter
 from backbeat.warehouse.bigquery.setup import init_bigquery

@@ -27,11 +27,12 @@ from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
 from backbeat.emit.sinks import KafkaSink
 from backbeat.settings import Settings, with_overrides
+from backbeat.settings.environment import settings_environment
 from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import free_port, settings_environment
+from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build, open_warehouse
 from dataflows.connectors.kafka_source import LAG_EVERY_S
 from tests.dataflows.processes import load_until_idle, start_sessions, wait_until_healthy
