@@ -119,7 +119,8 @@ class MemoryModel:
             values = self.counters[counters]
             values[name] = values.get(name, 0.0) + weight
         if plays:
-            self.counters[STATS]["unit"] = found.unit
+            stats = self.counters[STATS]
+            stats["unit"] = max(stats.get("unit", 0.0), found.unit)
         for play in plays:
             recent = self.recent[play.user_id]
             recent.insert(0, play.song_id)

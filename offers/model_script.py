@@ -3,10 +3,10 @@
 A play touches about twenty members, counters and TTLs; sent as commands, packing and
 parsing them in redis-py cost more than Redis spends on them. Here they travel as EVALSHA
 calls whose arguments list the operations, and Redis runs the loop: the same ZINCRBY,
-ZREMRANGEBYRANK, HINCRBYFLOAT, HSET, LPUSH + LTRIM and EXPIRE, in the same order. A script
-holds Redis while it runs, so each call carries at most `OPS_PER_CALL` operations (a few
-milliseconds): the API's reads wait no longer than that. Every key is passed in KEYS, as
-Redis asks of scripts.
+ZREMRANGEBYRANK, HINCRBYFLOAT, HSET (or HSET only if larger), LPUSH + LTRIM and EXPIRE, in
+the same order. A script holds Redis while it runs, so each call carries at most
+`OPS_PER_CALL` operations (a few milliseconds): the API's reads wait no longer than that.
+Every key is passed in KEYS, as Redis asks of scripts.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ while i <= #a do
     redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(a[i + 2]) + 1)); i = i + 3
   elseif op == 'h' then
     redis.call('HINCRBYFLOAT', key, a[i + 2], a[i + 3]); i = i + 4
+  elseif op == 'x' then
+    local current = tonumber(redis.call('HGET', key, a[i + 2]) or '0')
+    if tonumber(a[i + 3]) > current then redis.call('HSET', key, a[i + 2], a[i + 3]) end
+    i = i + 4
   elseif op == 's' then
     redis.call('HSET', key, a[i + 2], a[i + 3], a[i + 4], a[i + 5]); i = i + 6
   elseif op == 'l' then
@@ -57,6 +61,10 @@ class ModelWrite:
 
     def hincrbyfloat(self, key: str, field: str, weight: float) -> None:
         self._ops.append(("h", key, field, repr(weight)))
+
+    def hset_max(self, key: str, field: str, value: float) -> None:
+        """Set `field` to `value` unless it holds more already (workers write in any order)."""
+        self._ops.append(("x", key, field, repr(value)))
 
     def hset2(self, key: str, first: tuple[str, str], second: tuple[str, str]) -> None:
         self._ops.append(("s", key, *first, *second))

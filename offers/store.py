@@ -137,8 +137,9 @@ class RedisOfferStore:
             # pushed in order, the newest ends up first; more than are kept would be trimmed
             write.lpush_trim(key, song_ids[-RECENT_PLAYS:], RECENT_PLAYS)
             write.expire(key, self.user_ttl_s)
+        # The newest weight so far, not this batch's: another worker may be behind in time.
+        write.hset_max(keys.model, "unit", found.unit)
         write.queue(pipe, self._script)
-        pipe.hset(keys.model, "unit", found.unit)
         return judgements
 
     def _judge(self, plays: list[SongPlayed]) -> list[Judgement]:

@@ -57,3 +57,23 @@ def test_redis_holds_what_the_memory_model_holds(
         in_redis, rest = evidence_from(plan, pipe.execute())
         assert rest == []
         assert in_redis == memory.read(plan), user
+
+
+def test_the_unit_is_the_newest_weight_whichever_worker_writes_last(realtime: Settings) -> None:
+    """Two workers: one behind in event time writes its (smaller) newest weight after the
+    other: the shrinkage unit must stay the larger."""
+    client = redis_client(realtime.redis)
+    client.flushdb()
+    keys = RedisKeys(realtime.redis.key_prefix)
+    store = RedisOfferStore(client, keys, judged_share=0.0)
+    memory = MemoryModel(neighbours_kept=50, judged_share=0.0)
+    song = song_id("artist", "song")
+    for weight in (4.0, 1.0):  # the ahead worker's batch, then the lagging one's
+        batch = [SongPlayed(1, 0, song, "artist", "song", weight, ())]
+        store.apply(batch)
+        memory.apply(batch)
+    plan = memory.plan(1, 10)
+    pipe = client.pipeline(transaction=False)
+    queue_reads(pipe, keys, plan)
+    in_redis, _ = evidence_from(plan, pipe.execute())
+    assert in_redis.unit == memory.read(plan).unit == 4.0
