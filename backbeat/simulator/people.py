@@ -45,11 +45,24 @@ class WeightedTable(Generic[T]):
 
     def __init__(self, items: list[T], weights: list[float]) -> None:
         self.items = items
+        self._weights = weights
         self._cumulative = list(accumulate(weights))
         self._total = self._cumulative[-1]
 
     def pick(self, rng: Random) -> T:
         return self.items[bisect_right(self._cumulative, rng.random() * self._total)]
+
+    def pick_other(self, avoid: T, rng: Random) -> T:
+        """Drawn by weight among the items other than `avoid` (`avoid` if it is the only
+        one). Linear in the items: for small tables, or after rejection failed."""
+        others = [
+            (item, weight)
+            for item, weight in zip(self.items, self._weights, strict=True)
+            if item is not avoid
+        ]
+        if not others:
+            return avoid
+        return WeightedTable([i for i, _ in others], [w for _, w in others]).pick(rng)
 
 
 @cache

@@ -68,3 +68,18 @@ def test_users_concentrate_on_favourite_genres_only_with_taste(
     plain: list[Any], tasteful: list[Any]
 ) -> None:
     assert _top_genre_share(tasteful) > _top_genre_share(plain) + 0.2
+
+
+def _repeat_share(listens: list[Any]) -> float:
+    """How often a session plays the song it just played."""
+    by_session: dict[int, list[Any]] = defaultdict(list)
+    for listen in listens:
+        by_session[listen.session_id].append(listen)
+    pairs = [p for songs in by_session.values() for p in itertools.pairwise(songs)]
+    return sum((a.artist, a.song) == (b.artist, b.song) for a, b in pairs) / len(pairs)
+
+
+def test_a_song_never_directly_follows_itself_with_taste(tasteful: list[Any]) -> None:
+    """Drawn by popularity, an artist's dominant song came back 70% of the time the
+    session stayed with the artist: a quarter of all plays were the song just played."""
+    assert _repeat_share(tasteful) < 0.001
