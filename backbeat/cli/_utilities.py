@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -104,3 +104,36 @@ def progress_printer() -> Any:
         err_console.print(f"[dim]· {message}[/]", highlight=False)
 
     return progress
+
+
+#: `-i`: which of several processes of one dataflow this is (Bytewax's cluster mode).
+ProcessId = Annotated[
+    int | None,
+    typer.Option(
+        "--process-id",
+        "-i",
+        min=0,
+        help="This process's index when the dataflow runs as several processes (with -a).",
+    ),
+]
+#: `-a`: every process of the dataflow, in process order.
+Addresses = Annotated[
+    str | None,
+    typer.Option(
+        "--addresses",
+        "-a",
+        help='host:port of every process, in process order: "h1:2101;h2:2101".',
+    ),
+]
+
+
+def cluster_environment(process_id: int | None, addresses: str | None) -> dict[str, str]:
+    """Bytewax's variables for one process of several (none for a single process); exits
+    with the reason when -i and -a do not fit together."""
+    if (process_id is None) != (addresses is None):
+        exit_with_error("--process-id and --addresses go together")
+    if process_id is None or addresses is None:
+        return {}
+    if process_id >= len(addresses.split(";")):
+        exit_with_error(f"--process-id {process_id} has no address in --addresses")
+    return {"BYTEWAX_PROCESS_ID": str(process_id), "BYTEWAX_ADDRESSES": addresses}

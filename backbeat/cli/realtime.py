@@ -12,7 +12,16 @@ import redis
 import typer
 from rich.table import Table
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json, require_kafka
+from backbeat.cli._utilities import (
+    Addresses,
+    ProcessId,
+    cluster_environment,
+    console,
+    err_console,
+    exit_with_error,
+    print_json,
+    require_kafka,
+)
 from backbeat.settings import get_settings
 from backbeat.stack.redis import redis_client
 from dataflows.launch import init_recovery, run_dataflow, sessions_command
@@ -37,9 +46,16 @@ def sessions(
         int | None,
         typer.Option("--workers", "-w", min=1, help="Bytewax workers (default: setting)."),
     ] = None,
+    process_id: ProcessId = None,
+    addresses: Addresses = None,
 ) -> None:
     """Run the sessions dataflow: page views -> sessions -> live features, offers and
-    recommendations in Redis, offers also to the `offers` topic."""
+    recommendations in Redis, offers also to the `offers` topic.
+
+    Several processes (on one machine or many) split the page views between them by user:
+    start each with the same -a list and its own -i. Process k serves /metrics on the metrics
+    port + k."""
+    cluster = cluster_environment(process_id, addresses)
     settings = get_settings()
     try:
         rules = load_rules(settings.sessions.rules_path)
@@ -50,8 +66,8 @@ def sessions(
         redis_client(settings.redis).ping()
     except redis.RedisError as exc:
         exit_with_error(f"Redis at {settings.redis.url} does not answer ({exc}); `backbeat up`")
-    port = settings.sessions.metrics_port
-    metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if port else ""
+    port = settings.sessions.metrics_port + (process_id or 0)
+    metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if settings.sessions.metrics_port else ""
     err_console.print(
         f"sessions: {settings.kafka.bootstrap_servers} -> {settings.redis.url}, "
         f"{len(rules.rules)} offer rules from {settings.sessions.rules_path}{metrics}",
@@ -59,7 +75,7 @@ def sessions(
     )
     init_recovery(settings.sessions.recovery_dir)
     code = run_dataflow(
-        sessions_command(settings.sessions, exit_when_idle, workers), dict(os.environ)
+        sessions_command(settings.sessions, exit_when_idle, workers), dict(os.environ) | cluster
     )
     if code != 0:
         exit_with_error(

@@ -11,7 +11,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json, require_kafka
+from backbeat.cli._utilities import (
+    Addresses,
+    ProcessId,
+    cluster_environment,
+    console,
+    err_console,
+    exit_with_error,
+    print_json,
+    require_kafka,
+)
 from backbeat.kafka.admin import watermarks
 from backbeat.kafka.topics import LOADER_TOPICS
 from backbeat.settings import Settings, get_settings
@@ -38,23 +47,8 @@ def load(
         int | None,
         typer.Option("--workers", "-w", min=1, help="Bytewax workers (default: setting)."),
     ] = None,
-    process_id: Annotated[
-        int | None,
-        typer.Option(
-            "--process-id",
-            "-i",
-            min=0,
-            help="This process's index when the loader runs as several processes (with -a).",
-        ),
-    ] = None,
-    addresses: Annotated[
-        str | None,
-        typer.Option(
-            "--addresses",
-            "-a",
-            help='host:port of every loader process, in process order: "h1:2101;h2:2101".',
-        ),
-    ] = None,
+    process_id: ProcessId = None,
+    addresses: Addresses = None,
     reload: Annotated[
         bool,
         typer.Option(
@@ -70,8 +64,7 @@ def load(
     Several processes (on one machine or many) split the Kafka partitions between them: start
     each with the same -a list and its own -i. Process k serves /metrics on the metrics port + k.
     """
-    if (process_id is None) != (addresses is None):
-        exit_with_error("--process-id and --addresses go together")
+    cluster = cluster_environment(process_id, addresses)
     settings = get_settings()
     require_kafka(settings.kafka)
     try:  # fails here, with the reason, rather than in every worker
@@ -91,12 +84,7 @@ def load(
         f"{raw_location(settings.warehouse)}{metrics}",
         highlight=False,
     )
-    environment = dict(os.environ)
-    if process_id is not None and addresses is not None:
-        if process_id >= len(addresses.split(";")):
-            exit_with_error(f"--process-id {process_id} has no address in --addresses")
-        environment |= {"BYTEWAX_PROCESS_ID": str(process_id), "BYTEWAX_ADDRESSES": addresses}
-    code = run_dataflow(argv, environment)
+    code = run_dataflow(argv, dict(os.environ) | cluster)
     if code == EXIT_REFUSED:  # the loader said why
         raise typer.Exit(code)
     if code != 0:
