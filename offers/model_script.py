@@ -1,10 +1,12 @@
 """A batch of the recommender's writes as a few Lua calls in Redis.
 
 A play touches about twenty members, counters and TTLs; sent as commands, packing and
-parsing them in redis-py cost more than Redis spends on them. Here they travel as EVALSHA
-calls whose arguments list the operations, and Redis runs the loop: the same ZINCRBY,
-ZREMRANGEBYRANK, HINCRBYFLOAT, HSET (or HSET only if larger), LPUSH + LTRIM and EXPIRE, in
-the same order. A script holds Redis while it runs, so each call carries at most
+parsing them in redis-py cost more than Redis spends on them. Here each call carries its
+operations as one JSON argument (encoded in C by msgspec, decoded in C by Redis' cjson)
+and Redis runs the loop: the same ZINCRBY, ZREMRANGEBYRANK, HINCRBYFLOAT, HSET (or HSET
+only if larger), LPUSH + LTRIM and EXPIRE, in the same order. Numbers keep every bit: JSON
+floats are the shortest repr that reads back the same double, and Redis hands Lua numbers to
+commands the same way. A script holds Redis while it runs, so each call carries at most
 `OPS_PER_CALL` operations (a few milliseconds): the API's reads wait no longer than that.
 Every key is passed in KEYS, as Redis asks of scripts.
 """
@@ -13,80 +15,84 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import redis
 
 OPS_PER_CALL = 2000
 
-#: ARGV: operations, each a code, a key (index into KEYS), then its fields.
+#: ARGV[1]: a JSON list of operations, each [code, key (index into KEYS), fields...].
 SCRIPT = """
-local a, i = ARGV, 1
-while i <= #a do
-  local op, key = a[i], KEYS[tonumber(a[i + 1])]
+for _, o in ipairs(cjson.decode(ARGV[1])) do
+  local op, key = o[1], KEYS[o[2]]
   if op == 'z' then
-    redis.call('ZINCRBY', key, a[i + 3], a[i + 2]); i = i + 4
+    redis.call('ZINCRBY', key, o[4], o[3])
   elseif op == 't' then
-    redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(a[i + 2]) + 1)); i = i + 3
+    redis.call('ZREMRANGEBYRANK', key, 0, -(o[3] + 1))
   elseif op == 'h' then
-    redis.call('HINCRBYFLOAT', key, a[i + 2], a[i + 3]); i = i + 4
+    redis.call('HINCRBYFLOAT', key, o[3], o[4])
   elseif op == 'x' then
-    local current = tonumber(redis.call('HGET', key, a[i + 2]) or '0')
-    if tonumber(a[i + 3]) > current then redis.call('HSET', key, a[i + 2], a[i + 3]) end
-    i = i + 4
+    local current = tonumber(redis.call('HGET', key, o[3]) or '0')
+    if o[4] > current then redis.call('HSET', key, o[3], o[4]) end
   elseif op == 's' then
-    redis.call('HSET', key, a[i + 2], a[i + 3], a[i + 4], a[i + 5]); i = i + 6
+    redis.call('HSET', key, o[3], o[4], o[5], o[6])
   elseif op == 'l' then
-    local count = tonumber(a[i + 3])
-    redis.call('LPUSH', key, unpack(a, i + 4, i + 3 + count))
-    redis.call('LTRIM', key, 0, tonumber(a[i + 2]) - 1)
-    i = i + 4 + count
+    redis.call('LPUSH', key, unpack(o[4]))
+    redis.call('LTRIM', key, 0, o[3] - 1)
   else
-    redis.call('EXPIRE', key, a[i + 2]); i = i + 3
+    redis.call('EXPIRE', key, o[3])
   end
 end
-return i - 1
+return 0
 """
+
+_encode = msgspec.json.Encoder().encode
 
 
 class ModelWrite:
-    """The operations of one batch, in the order they are applied."""
+    """The operations of one batch, in the order they are applied, cut into calls of at
+    most `OPS_PER_CALL` operations as they come (each call numbers its own keys)."""
 
     def __init__(self) -> None:
+        self._calls: list[tuple[dict[str, int], list[tuple[Any, ...]]]] = []
+        self._keys: dict[str, int] = {}
         self._ops: list[tuple[Any, ...]] = []
 
+    def _add(self, code: str, key: str, *fields: Any) -> None:
+        if len(self._ops) >= OPS_PER_CALL or not self._calls:
+            self._keys, self._ops = {}, []
+            self._calls.append((self._keys, self._ops))
+        index = self._keys.get(key)
+        if index is None:
+            index = self._keys[key] = len(self._keys) + 1
+        self._ops.append((code, index, *fields))
+
     def zincrby(self, key: str, member: str, weight: float) -> None:
-        self._ops.append(("z", key, member, repr(weight)))
+        self._add("z", key, member, weight)
 
     def trim(self, key: str, kept: int) -> None:
-        self._ops.append(("t", key, kept))
+        self._add("t", key, kept)
 
     def hincrbyfloat(self, key: str, field: str, weight: float) -> None:
-        self._ops.append(("h", key, field, repr(weight)))
+        self._add("h", key, field, weight)
 
     def hset_max(self, key: str, field: str, value: float) -> None:
         """Set `field` to `value` unless it holds more already (workers write in any order)."""
-        self._ops.append(("x", key, field, repr(value)))
+        self._add("x", key, field, value)
 
     def hset2(self, key: str, first: tuple[str, str], second: tuple[str, str]) -> None:
-        self._ops.append(("s", key, *first, *second))
+        self._add("s", key, *first, *second)
 
     def lpush_trim(self, key: str, members: list[str], kept: int) -> None:
         """LPUSH `members` in order (the last ends up first), then keep the first `kept`."""
-        self._ops.append(("l", key, kept, len(members), *members))
+        self._add("l", key, kept, members)
 
     def expire(self, key: str, seconds: int) -> None:
-        self._ops.append(("e", key, seconds))
+        self._add("e", key, seconds)
 
-    def calls(self) -> list[tuple[list[str], list[Any]]]:
-        """(KEYS, ARGV) for SCRIPT, one pair per `OPS_PER_CALL` operations."""
-        found = []
-        for start in range(0, len(self._ops), OPS_PER_CALL):
-            keys: dict[str, int] = {}
-            argv: list[Any] = []
-            for code, key, *fields in self._ops[start : start + OPS_PER_CALL]:
-                argv += [code, keys.setdefault(key, len(keys) + 1), *fields]
-            found.append((list(keys), argv))
-        return found
+    def calls(self) -> list[tuple[list[str], bytes]]:
+        """(KEYS, ARGV[1]) for SCRIPT, one pair per call."""
+        return [(list(keys), _encode(ops)) for keys, ops in self._calls]
 
     def queue(self, pipe: Any, script: redis.commands.core.Script) -> None:
-        for keys, argv in self.calls():
-            script(keys=keys, args=argv, client=pipe)
+        for keys, ops in self.calls():
+            script(keys=keys, args=[ops], client=pipe)
