@@ -93,19 +93,23 @@ def main() -> None:
             users = len(redis.keys(f"{keys.prefix}user:*:session"))
             offered = len(redis.keys(f"{keys.prefix}user:*:offers"))
             stats = RedisOfferStore(redis, keys).stats()
+            cpu = redis.info("cpu")
+            redis_cpu_s = float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
             figures = {
                 "page_views": len(views),
                 "startup_s": round(startup, 2),
                 "seconds_after_startup": round(elapsed, 2),
                 "page_views_per_s": round(len(views) / elapsed),
+                # Redis' own CPU over the run (Lua scripts included): a share of the core.
+                "redis_cpu_s": round(redis_cpu_s, 2),
                 "users_with_a_session": users,
                 "users_with_offers": offered,
                 "stats": stats,
             }
             print(
                 f"{len(views):,} page views in {elapsed:.1f} s after a {startup:.1f} s start: "
-                f"{figures['page_views_per_s']:,} page views/s; {users:,} users with a live "
-                f"session, {offered:,} with offers; {stats}"
+                f"{figures['page_views_per_s']:,} page views/s (Redis busy {redis_cpu_s:.1f} s); "
+                f"{users:,} users with a live session, {offered:,} with offers; {stats}"
             )
             print(f"results: {write_results('sessions_throughput', figures)}")
         finally:

@@ -183,33 +183,61 @@ def changes(plays: Iterable[Play], judgements: Iterable[Judgement] = ()) -> Mode
         if judged.recommender != judged.popularity:  # the plays that tell the two apart
             winner = "only_recommender" if judged.recommender else "only_popularity"
             counters[STATS, winner] += judged.weight
+    # The refs of each song and artist, made once per batch: a batch touches the same
+    # popular songs thousands of times, and a NamedTuple costs more to build than to find.
+    song_refs: dict[str, tuple[SetRef, CounterRef]] = {}
+    artist_refs: dict[str, tuple[SetRef, CounterRef, SetRef]] = {}
+
+    def of_song(song: str) -> tuple[SetRef, CounterRef]:
+        refs = song_refs.get(song)
+        if refs is None:
+            refs = song_refs[song] = (SetRef("neighbours", song), CounterRef("song", song))
+        return refs
+
+    def of_artist(artist: str) -> tuple[SetRef, CounterRef, SetRef]:
+        refs = artist_refs.get(artist)
+        if refs is None:
+            refs = artist_refs[artist] = (
+                SetRef("artist_neighbours", artist),
+                CounterRef("artist", artist),
+                SetRef("artist", artist),
+            )
+        return refs
+
+    unit = 0.0
     for play in plays:
         w, song = play.weight, play.song_id
-        artist = artist_of(song)
+        artist = song[:ARTIST_ID_CHARS]
+        song_neighbours, song_counters = of_song(song)
+        artist_neighbours, artist_counters, artist_songs = of_artist(artist)
         scores[POPULAR, song] += w
-        scores[SetRef("artist", artist), song] += w
+        scores[artist_songs, song] += w
         counters[STATS, "plays"] += w
-        if play.before:
-            previous = CounterRef("artist", artist_of(play.before[0]))
+        before = play.before
+        if before:
+            previous = of_artist(before[0][:ARTIST_ID_CHARS])[1]
             counters[STATS, "pairs"] += w
             counters[previous, "pairs"] += w
-            if previous.id == artist:
+            if previous is artist_counters:
                 counters[STATS, "same_artist"] += w
                 counters[previous, "same"] += w
         near = w
-        for other in play.before:
-            other_artist = artist_of(other)
+        for other in before:
+            other_artist = other[:ARTIST_ID_CHARS]
             if other_artist != artist:  # the artist signal covers same-artist plays
-                scores[SetRef("neighbours", song), other] += near
-                scores[SetRef("neighbours", other), song] += near
-                counters[CounterRef("song", song), "co"] += near
-                counters[CounterRef("song", other), "co"] += near
-                scores[SetRef("artist_neighbours", artist), other] += near
-                scores[SetRef("artist_neighbours", other_artist), song] += near
-                counters[CounterRef("artist", artist), "co"] += near
-                counters[CounterRef("artist", other_artist), "co"] += near
+                other_neighbours, other_counters = of_song(other)
+                other_artist_neighbours, other_artist_counters, _ = of_artist(other_artist)
+                scores[song_neighbours, other] += near
+                scores[other_neighbours, song] += near
+                counters[song_counters, "co"] += near
+                counters[other_counters, "co"] += near
+                scores[artist_neighbours, other] += near
+                scores[other_artist_neighbours, song] += near
+                counters[artist_counters, "co"] += near
+                counters[other_artist_counters, "co"] += near
             near *= DISTANCE_FACTOR
-        found.unit = max(found.unit, w)
+        unit = max(unit, w)
+    found.unit = unit
     return found
 
 
