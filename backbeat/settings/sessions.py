@@ -68,8 +68,11 @@ class SessionsSettings(SettingsGroup):
     )
     decay_half_life_days: float = Field(
         default=14.0,
-        gt=0,
-        description="Co-play and popularity counts lose half their weight in this many days.",
+        ge=7,
+        description="Co-play and popularity counts lose half their weight in this many days. "
+        "At least 7: a play weighs 2^(days since 2024 / half-life) (forward decay, nothing "
+        "stored is rewritten), and with a shorter half-life the sums overflow a float before "
+        "2042 (1 day overflowed in 2026); 14 days lasts until about 2061.",
     )
     user_ttl_hours: float = Field(
         default=48.0,

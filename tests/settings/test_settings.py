@@ -11,6 +11,7 @@ from backbeat.settings.kafka import KafkaSettings
 from backbeat.settings.redis import RedisSettings
 from backbeat.settings.reference import env_names, settings_reference, settings_table
 from backbeat.settings.responses import ResponsesSettings
+from backbeat.settings.sessions import SessionsSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -169,6 +170,8 @@ def test_secrets_never_appear_in_repr_or_the_settings_table() -> None:
         (KafkaSettings, {"topic_partitions": 0}, "greater than or equal to 1"),
         (RedisSettings, {"url": "redis://:pw@127.0.0.1:6379/0"}, "BACKBEAT_REDIS_PASSWORD"),
         (ResponsesSettings, {"accept": {"premium_trial": 1.5}}, "'premium_trial' must be in"),
+        # Forward-decay weights 2^(days since 2024 / half-life) overflowed with 1 day in 2026.
+        (SessionsSettings, {"decay_half_life_days": 1}, "greater than or equal to 7"),
     ],
 )
 def test_bad_values_are_rejected_with_a_reason(
