@@ -1,6 +1,7 @@
 """The real-time path's latency: from a page view produced to Kafka to its offer, and to
 the play that the user's recommendations start from, in Redis, while the sessions
-dataflow (1 worker) carries simulated traffic at a fixed rate (default 5,000 page views/s).
+dataflow (1 worker, or `--workers`) carries simulated traffic at a fixed rate (default
+5,000 page views/s).
 
 Probe users (ids no simulated user has) send, every `--probe-every` seconds, the clicks that
 decide the premium trial (Home, Upgrade, Home, Upgrade, Upgrade) and then a play; a poller
@@ -37,7 +38,7 @@ from backbeat.simulator.catalogue import generated_catalogue
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
 from backbeat.simulator.engine import SimulationParams, Simulator
-from backbeat.stack.private import private_stack_settings
+from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.stack.redis import redis_client
 from offers.keys import RedisKeys
 from offers.recommender import song_id
@@ -113,6 +114,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--probe-every", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=1, help="workers per process (threads)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="sessions dataflow processes (-i/-a)"
+    )
     args = parser.parse_args()
     total_s = args.warmup + args.seconds
     traffic = background(int(args.rate * total_s))
@@ -126,16 +131,19 @@ def main() -> None:
                 "metrics_port": 0,
                 "snapshot_seconds": 5,
                 "holdout_share": 0.0,  # every probe is shown its offer
+                "workers": args.workers,
             },
         )
         stack.up(settings, ["kafka", "redis"])
-        process = None
+        processes: list[subprocess.Popen[bytes]] = []
         try:
             env = {**os.environ, **settings_environment(settings)}
             log = (tmp / "sessions.log").open("w")
-            process = subprocess.Popen(
-                [sys.executable, "-m", "backbeat", "sessions"], env=env, stderr=log
-            )
+            command = [sys.executable, "-m", "backbeat", "sessions"]
+            addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(args.processes))
+            for index in range(args.processes):
+                cluster = ["-i", str(index), "-a", addresses] if args.processes > 1 else []
+                processes.append(subprocess.Popen([*command, *cluster], env=env, stderr=log))
             keys = RedisKeys(settings.redis.key_prefix)
             client = redis_client(settings.redis, timeout_s=60.0)
             sink = KafkaSink(settings.kafka, linger_ms=5)
@@ -146,7 +154,7 @@ def main() -> None:
             sink.flush()
             waited = time.monotonic()
             while not client.exists(keys.offers(warm)):
-                if process.poll() is not None:
+                if any(process.poll() is not None for process in processes):
                     raise SystemExit("the sessions dataflow stopped")
                 if time.monotonic() - waited > 120:
                     tail = (tmp / "sessions.log").read_text()[-3000:]
@@ -216,6 +224,8 @@ def main() -> None:
                 floor.append(time.perf_counter() - began)
             figures = {
                 "background_page_views_per_s": args.rate,
+                "workers": args.workers,
+                "processes": args.processes,
                 "sent": sent,
                 "seconds": args.seconds,
                 "event_to_offer": percentiles(
@@ -235,8 +245,9 @@ def main() -> None:
             )
             write_results("realtime_latency", figures)
         finally:
-            if process is not None:
+            for process in processes:
                 process.terminate()
+            for process in processes:
                 process.wait(timeout=60)
             stack.down(settings, ["kafka", "redis"])
 
