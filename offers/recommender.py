@@ -339,6 +339,8 @@ class Evidence:
 def recommend(evidence: Evidence, k: int) -> list[tuple[str, float, Source]]:
     """Top `k` songs for the user: (song id, estimated chance of being played next, which
     signal put it there). Popular songs fill what the evidence cannot."""
+    if evidence.unit <= 0:  # nothing learned yet, or every weight decayed to nothing
+        return most_popular(evidence, k)
     heard = set(evidence.recent)
     prior = {s: w / evidence.plays for s, w in evidence.popular} if evidence.plays > 0 else {}
     shrink = SHRINK_PLAYS * evidence.unit
@@ -386,7 +388,7 @@ def recommend(evidence: Evidence, k: int) -> list[tuple[str, float, Source]]:
     # song itself), so the artist's songs are shared out without the newest play.
     others = [(s, w) for s, w in evidence.artist_songs.get(artist_of(newest), []) if s != newest]
     artist_plays = sum(w for _, w in others)
-    for other, w in others:
+    for other, w in others if artist_plays > 0 else []:  # 0: weights decayed to nothing
         scores[other] += same * w / artist_plays
         if source.get(other) != "neighbours":
             source[other] = "artist"

@@ -160,3 +160,16 @@ def test_popularity_is_served_only_on_a_clear_lead() -> None:
     assert not popularity_leads(evidence(1, 3))  # 2 ahead of 4 discordant plays: chance
     assert not popularity_leads(evidence(40, 55))  # 15 ahead, 2 sigma is 19.5
     assert popularity_leads(evidence(40, 70))  # 30 ahead, 2 sigma is 21
+
+
+def test_plays_that_weigh_nothing_rank_without_dividing_by_zero() -> None:
+    """A play far older than the decay's anchor underflows to weight 0.0 (2^-1100)."""
+    model = MemoryModel(neighbours_kept=50)
+    x = [song("X", n) for n in range(3)]
+    for user in (1, 2):
+        before: list[str] = []
+        for played in x:
+            model.apply([SongPlayed(user, 0, played, "a", "s", 0.0, tuple(before))])
+            before.append(played)
+    assert len(served(model, 1)) <= 3
+    assert served(model, 3) == served(model, 3)  # a new user, from an all-zero model
