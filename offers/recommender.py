@@ -207,7 +207,7 @@ def changes(plays: Iterable[Play], judgements: Iterable[Judgement] = ()) -> Mode
     unit = 0.0
     for play in plays:
         w, song = play.weight, play.song_id
-        artist = song[:ARTIST_ID_CHARS]
+        artist = artist_of(song)
         song_neighbours, song_counters = of_song(song)
         artist_neighbours, artist_counters, artist_songs = of_artist(artist)
         scores[POPULAR, song] += w
@@ -215,15 +215,15 @@ def changes(plays: Iterable[Play], judgements: Iterable[Judgement] = ()) -> Mode
         counters[STATS, "plays"] += w
         before = play.before
         if before:
-            previous = of_artist(before[0][:ARTIST_ID_CHARS])[1]
+            previous = of_artist(artist_of(before[0]))[1]
             counters[STATS, "pairs"] += w
             counters[previous, "pairs"] += w
-            if previous is artist_counters:
+            if previous.id == artist:
                 counters[STATS, "same_artist"] += w
                 counters[previous, "same"] += w
         near = w
         for other in before:
-            other_artist = other[:ARTIST_ID_CHARS]
+            other_artist = artist_of(other)
             if other_artist != artist:  # the artist signal covers same-artist plays
                 other_neighbours, other_counters = of_song(other)
                 other_artist_neighbours, other_artist_counters, _ = of_artist(other_artist)
@@ -388,7 +388,9 @@ def recommend(evidence: Evidence, k: int) -> list[tuple[str, float, Source]]:
     # song itself), so the artist's songs are shared out without the newest play.
     others = [(s, w) for s, w in evidence.artist_songs.get(artist_of(newest), []) if s != newest]
     artist_plays = sum(w for _, w in others)
-    for other, w in others if artist_plays > 0 else []:  # 0: weights decayed to nothing
+    if artist_plays <= 0:  # every play of the artist decayed to nothing
+        others = []
+    for other, w in others:
         scores[other] += same * w / artist_plays
         if source.get(other) != "neighbours":
             source[other] = "artist"
