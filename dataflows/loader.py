@@ -30,7 +30,7 @@ from backbeat.events.schemas import MAX_EPOCH_MS
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, LOADER_STAGE, DeadLetter, parse_headers
 from backbeat.kafka.topics import LOADER_TOPICS
 from backbeat.settings import Settings, get_settings
-from backbeat.warehouse.raw_writer import open_raw_writer, raw_location
+from backbeat.warehouse import open_backend
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
 from dataflows.connectors.raw_sink import RawTablesSink
@@ -140,7 +140,7 @@ class ResumeCheck:
 
     def _stored_offsets(self) -> dict[tuple[str, int], int]:
         if self._stored is None:  # read once, and only when resuming
-            writer = open_raw_writer(self._settings.warehouse)
+            writer = open_backend(self._settings).raw_writer()
             try:
                 self._stored = writer.stored_offsets()
             finally:
@@ -157,7 +157,7 @@ class ResumeCheck:
             return None
         settings = self._settings
         return (
-            f"the warehouse ({raw_location(settings.warehouse)}) holds {last.topic} "
+            f"the warehouse ({open_backend(settings).location()}) holds {last.topic} "
             f"partition {last.partition} up to offset {stored}, but the loader's recovery "
             f"state ({settings.loader.recovery_dir}) says it wrote up to offset {last.offset}: "
             f"{last.offset - stored:,} or more records are missing from raw (was the "
@@ -205,5 +205,5 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         on_resume=ResumeCheck(settings),
     )
     # (topic#partition, [RawRow | DeadRow])
-    op.output("write_raw", batches, RawTablesSink(settings.kafka, settings.warehouse))
+    op.output("write_raw", batches, RawTablesSink(settings))
     return flow

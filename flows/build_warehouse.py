@@ -25,7 +25,6 @@ from backbeat.settings import get_settings
 from backbeat.warehouse import open_build
 from backbeat.warehouse.build import BuildReport, BuildWindow, ModelRun, WarehouseBuild
 from backbeat.warehouse.models.spec import LAYERS
-from flows.gcp_auth import block_auth
 
 BUILD_LIMIT = "backbeat-warehouse-build"
 
@@ -101,7 +100,7 @@ def publish_artifacts(report: BuildReport) -> None:
 def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
     """The body of both flows: one build (or backfill) under the limit and the lock."""
     settings = get_settings()
-    build = open_build(settings, block_auth(settings))
+    build = open_build(settings, in_flow=True)
     ensure_build_limit()
     with concurrency(BUILD_LIMIT, occupy=1), build.store.lock():
         window = plan_backfill(build, *backfill) if backfill else plan_build(build)

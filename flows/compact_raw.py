@@ -15,16 +15,18 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from backbeat.settings import get_settings
-from backbeat.warehouse.duckdb.compaction import CompactionReport, RawCompactor
+from backbeat.warehouse import open_backend
+from backbeat.warehouse.backend import CompactionReport
 
 
 @task(name="compact-raw-folders", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def compact_folders(min_age_days: int) -> CompactionReport:
-    settings = get_settings().warehouse
-    if settings.backend != "duckdb":
-        get_run_logger().info("the %s backend compacts its own storage", settings.backend)
+    backend = open_backend(get_settings(), in_flow=True)
+    report = backend.compact_raw(min_age_days)
+    if report is None:
+        get_run_logger().info("the %s backend compacts its own storage", backend.name)
         return CompactionReport()
-    return RawCompactor(settings.dir, min_age_days=min_age_days).run()
+    return report
 
 
 @flow(name="compact-raw")

@@ -20,7 +20,6 @@ from backbeat.quality.report import markdown_report, result_table
 from backbeat.quality.runner import resolve_layers, scan_warehouse
 from backbeat.quality.scan import QualityScan
 from backbeat.settings import get_settings
-from flows.gcp_auth import block_auth
 
 
 class QualityCheckFailed(RuntimeError):
@@ -38,7 +37,7 @@ def verify_contracts(contracts: list[Contract], layers: tuple[str, ...]) -> Qual
     """Run Soda over the warehouse and keep the results in quality.results."""
     settings = get_settings()
     logger = get_run_logger()
-    scan = scan_warehouse(settings, layers, block_auth(settings), logger.info, contracts)
+    scan = scan_warehouse(settings, layers, True, logger.info, contracts)
     logger.info("scan %s: %d results stored in quality.results", scan.run_id, len(scan.results))
     return scan
 

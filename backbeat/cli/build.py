@@ -135,12 +135,12 @@ def compact(
     ] = 2,
 ) -> None:
     """Merge the loader's small raw Parquet files (DuckDB backend), keeping every row once."""
-    from backbeat.warehouse.duckdb.compaction import RawCompactor
+    from backbeat.warehouse import open_backend
 
-    settings = get_settings().warehouse
-    if settings.backend != "duckdb":
-        exit_with_error(f"the {settings.backend} backend compacts its own storage")
-    report = RawCompactor(settings.dir, min_age_days=min_age_days).run()
+    backend = open_backend(get_settings())
+    report = backend.compact_raw(min_age_days)
+    if report is None:
+        exit_with_error(f"the {backend.name} backend compacts its own storage")
     console.print(
         f"{report.folders} folders: {report.files_before:,} files -> {report.files_after:,}, "
         f"{report.rows:,} rows kept",

@@ -24,9 +24,8 @@ from backbeat.cli._utilities import (
 from backbeat.kafka.admin import watermarks
 from backbeat.kafka.topics import LOADER_TOPICS
 from backbeat.settings import Settings, get_settings
-from backbeat.warehouse import QueryError, open_warehouse
+from backbeat.warehouse import QueryError, open_backend, open_warehouse
 from backbeat.warehouse.freshness import freshness_sql
-from backbeat.warehouse.raw_writer import open_raw_writer, raw_location
 from dataflows.launch import EXIT_REFUSED, init_recovery, loader_command, run_dataflow
 
 app = typer.Typer()
@@ -67,8 +66,9 @@ def load(
     cluster = cluster_environment(process_id, addresses)
     settings = get_settings()
     require_kafka(settings.kafka)
+    backend = open_backend(settings)
     try:  # fails here, with the reason, rather than in every worker
-        open_raw_writer(settings.warehouse).close()
+        backend.raw_writer().close()
     except ValueError as exc:
         exit_with_error(str(exc))
     loader = settings.loader
@@ -80,8 +80,7 @@ def load(
     port = loader.metrics_port + (process_id or 0)
     metrics = f" (metrics on 127.0.0.1:{port}/metrics)" if loader.metrics_port else ""
     err_console.print(
-        f"loading {settings.kafka.bootstrap_servers} -> "
-        f"{raw_location(settings.warehouse)}{metrics}",
+        f"loading {settings.kafka.bootstrap_servers} -> {backend.location()}{metrics}",
         highlight=False,
     )
     code = run_dataflow(argv, dict(os.environ) | cluster)
@@ -100,7 +99,7 @@ def _forget_recovery(directory: Path) -> None:
 
 def _report_beyond_retention(settings: Settings) -> None:
     """Say loudly which stored-to-be offsets Kafka no longer has: those cannot be reloaded."""
-    writer = open_raw_writer(settings.warehouse)
+    writer = open_backend(settings).raw_writer()
     try:
         stored = writer.stored_offsets()
     finally:

@@ -8,21 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 from backbeat.quality.contracts import QUALITY_LAYERS, Contract, complete, load_contracts
 from backbeat.quality.scan import QualityScan, run_scan
-from backbeat.quality.targets import QualityTarget, open_target
 from backbeat.settings import Settings
+from backbeat.warehouse import open_backend, open_build
 
 if TYPE_CHECKING:
-    from backbeat.warehouse.bigquery.client import GoogleAuth
+    from backbeat.warehouse.backend import QualityTarget
 
 #: `built_until` before the first build: nothing of raw is expected in the marts yet.
 NEVER_BUILT = "1970-01-01 00:00:00+00"
 
 
-def scan_variables(settings: Settings, auth: GoogleAuth | None = None) -> dict[str, Any]:
+def scan_variables(settings: Settings, in_flow: bool = False) -> dict[str, Any]:
     """The `${var.*}` values of the contracts: quality settings and the last build."""
-    from backbeat.warehouse import open_build
-
-    until = open_build(settings, auth).store.last_until()
+    until = open_build(settings, in_flow).store.last_until()
     return {
         "raw_freshness_minutes": settings.quality.raw_freshness_minutes,
         "built_until": until.isoformat(sep=" ") if until else NEVER_BUILT,
@@ -41,18 +39,20 @@ def resolve_layers(layer: str) -> tuple[str, ...]:
 def scan_warehouse(
     settings: Settings,
     layers: Sequence[str] = QUALITY_LAYERS,
-    auth: GoogleAuth | None = None,
+    in_flow: bool = False,
     progress: Callable[[str], None] | None = None,
     contracts: Sequence[Contract] | None = None,
     target: QualityTarget | None = None,
 ) -> QualityScan:
-    """Verify the contracts of `layers` and keep every result in `quality.results`."""
+    """Verify the contracts of `layers` and keep every result in `quality.results`.
+
+    `in_flow`: running as a Prefect flow (credentials may come from a block)."""
     contracts = load_contracts(layers=tuple(layers)) if contracts is None else contracts
     owned = target is None
-    target = target or open_target(settings, auth)
+    target = target or open_backend(settings, in_flow).quality_target()
     try:
-        scan = run_scan(contracts, target, scan_variables(settings, auth), layers, progress)
-        target.results().append(scan)
+        scan = run_scan(contracts, target, scan_variables(settings, in_flow), layers, progress)
+        target.store_results(scan.rows())
     finally:
         if owned:
             target.close()
@@ -62,7 +62,7 @@ def scan_warehouse(
 def validate_contracts(settings: Settings, contracts: Sequence[Contract]) -> None:
     """Complete every contract for the configured backend and check it against Soda's
     schema, running nothing (raises ContractError naming the first bad file)."""
-    target = open_target(settings)
+    target = open_backend(settings).quality_target()
     try:
         variables = scan_variables(settings)
         for contract in contracts:

@@ -23,7 +23,7 @@ import yaml
 from backbeat.quality.contracts import Contract, complete
 
 if TYPE_CHECKING:
-    from backbeat.quality.targets import QualityTarget
+    from backbeat.warehouse.backend import QualityTarget
 
 #: Outcomes that fail a scan.
 FAILING: Final = frozenset({"failed", "error"})
@@ -72,6 +72,25 @@ class QualityScan:
 
     def outcomes(self) -> Counter[str]:
         return Counter(r.outcome for r in self.results)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows of `quality.results` for this scan (columns as RESULT_COLUMNS)."""
+        checked_at = self.finished_at or self.started_at
+        return [
+            {
+                "run_id": self.run_id,
+                "contract": r.contract,
+                "check_name": r.check,
+                "check_type": r.check_type,
+                "column_name": r.column,
+                "outcome": r.outcome,
+                "value": r.value,
+                "threshold": r.threshold,
+                "message": r.message,
+                "checked_at": checked_at,
+            }
+            for r in self.results
+        ]
 
 
 def new_scan(layers: Sequence[str]) -> QualityScan:

@@ -1,58 +1,45 @@
 """The warehouse: raw tables written by the loader, vault and marts built by the flows.
 
-Two backends behind one set of names (`raw.<topic>`, `raw.dead_letter`, later `vault.*`,
-`marts.*`): DuckDB + Parquet embedded (`duckdb/`), BigQuery in production (`bigquery/`).
+Every backend serves the same names (`raw.<topic>`, `raw.dead_letter`, `vault.*`,
+`marts.*`, `quality.results`): DuckDB + Parquet embedded (`duckdb/`), BigQuery in
+production (`bigquery/`). `open_backend` is the one place a backend is chosen; each is a
+folder with a `backend.py` (see backend.py for what one provides).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, cast
 
 from backbeat.settings import Settings
+from backbeat.warehouse.backend import WarehouseBackend
 from backbeat.warehouse.queries import QueryError, QueryResult, Warehouse
 
 
-def open_warehouse(settings: Settings) -> Warehouse:
-    """The configured warehouse for reading (Google's libraries load only for BigQuery)."""
-    if settings.warehouse.backend == "bigquery":
-        from backbeat.warehouse.bigquery.client import BigQueryConfigError
-        from backbeat.warehouse.bigquery.warehouse import BigQueryWarehouse
+def open_backend(settings: Settings, in_flow: bool = False) -> WarehouseBackend:
+    """The backend `BACKBEAT_WAREHOUSE_BACKEND` names: `backbeat/warehouse/<name>/backend.py`
+    (imported only when chosen, so Google's libraries load only for BigQuery).
 
-        try:
-            return BigQueryWarehouse(settings.warehouse)
-        except BigQueryConfigError as exc:
-            raise QueryError(str(exc)) from None
-    from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
-
-    return DuckDBWarehouse(settings.warehouse.dir)
-
-
-def open_build(settings: Settings, auth: GoogleAuth | None = None) -> WarehouseBuild:
-    """A build of the shipped models (warehouse_sql/) against the configured warehouse.
-
-    `auth`: BigQuery credentials to use instead of Application Default Credentials.
+    `in_flow`: running as a Prefect flow, where credentials may come from a block.
     """
-    from backbeat.warehouse.build import ModelStore, WarehouseBuild
+    module = import_module(f"backbeat.warehouse.{settings.warehouse.backend}.backend")
+    return cast(WarehouseBackend, module.Backend(settings, in_flow))
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The configured warehouse for reading."""
+    return open_backend(settings).reader()
+
+
+def open_build(settings: Settings, in_flow: bool = False) -> WarehouseBuild:
+    """A build of the shipped models (warehouse_sql/) against the configured warehouse."""
+    from backbeat.warehouse.build import WarehouseBuild
     from backbeat.warehouse.models.spec import default_models
 
     warehouse = settings.warehouse
-    store: ModelStore
-    if warehouse.backend == "bigquery":
-        from backbeat.warehouse.bigquery.client import BigQueryConfigError
-        from backbeat.warehouse.bigquery.model_tables import BigQueryModelStore
-
-        try:
-            store = BigQueryModelStore(warehouse, auth)
-        except BigQueryConfigError as exc:
-            raise QueryError(str(exc)) from None
-    else:
-        from backbeat.warehouse.duckdb.model_files import ParquetModelStore
-        from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
-
-        store = ParquetModelStore(DuckDBWarehouse(warehouse.dir))
     return WarehouseBuild(
-        store,
+        open_backend(settings, in_flow).model_store(),
         default_models(),
         overlap=timedelta(minutes=warehouse.build_overlap_minutes),
         royalty_pool=warehouse.royalty_pool_per_month,
@@ -61,7 +48,14 @@ def open_build(settings: Settings, auth: GoogleAuth | None = None) -> WarehouseB
 
 
 if TYPE_CHECKING:
-    from backbeat.warehouse.bigquery.client import GoogleAuth
     from backbeat.warehouse.build import WarehouseBuild
 
-__all__ = ["QueryError", "QueryResult", "Warehouse", "open_build", "open_warehouse"]
+__all__ = [
+    "QueryError",
+    "QueryResult",
+    "Warehouse",
+    "WarehouseBackend",
+    "open_backend",
+    "open_build",
+    "open_warehouse",
+]

@@ -1,6 +1,6 @@
 """`quality.results`: one row per check per quality scan, on both backends (BigQuery types).
 
-Written by backbeat/quality/results.py; the DuckDB warehouse shows it as a view over
+Each backend stores it (its `quality.py`); the DuckDB warehouse shows it as a view over
 `<warehouse>/quality/results/*.parquet` (one file per scan, renamed into place).
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+#: The Soda data source name contracts run against, on every backend.
+DATA_SOURCE: Final = "backbeat"
 RESULTS_TABLE: Final = "results"
 #: Where the DuckDB warehouse keeps it, under its directory.
 RESULTS_FOLDER: Final = Path("quality") / RESULTS_TABLE

@@ -1,4 +1,4 @@
-"""What the loader writes raw rows through, on either backend.
+"""What the loader writes raw rows through, on every backend (`WarehouseBackend.raw_writer`).
 
 Both writers keep the same promise: a row goes in exactly once per (topic, partition, offset).
 Rows of one Kafka partition arrive in offset order and are written in that order, so the
@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.rows import LoaderRow
 
 
@@ -53,21 +52,3 @@ def stored_offsets(marks: Mapping[tuple[Any, ...], int]) -> dict[tuple[str, int]
         where = (key[1], key[2])
         highest[where] = max(highest.get(where, -1), offset)
     return highest
-
-
-def raw_location(settings: WarehouseSettings) -> str:
-    """Where the raw tables are, for messages."""
-    if settings.backend == "bigquery":
-        return f"BigQuery {settings.bigquery_project}.{settings.raw_dataset}"
-    return f"{settings.dir}/raw"
-
-
-def open_raw_writer(settings: WarehouseSettings) -> RawWriter:
-    """The raw writer of the configured backend (Google's libraries load only for BigQuery)."""
-    if settings.backend == "bigquery":
-        from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter
-
-        return BigQueryRawWriter(settings)
-    from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
-
-    return RawParquetWriter(settings.dir)

@@ -19,9 +19,9 @@ from prometheus_client import Counter, Histogram
 from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import printable
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, LOADER_STAGE, DeadLetter
-from backbeat.settings.kafka import KafkaSettings
-from backbeat.settings.warehouse import WarehouseSettings
-from backbeat.warehouse.raw_writer import RawWriter, open_raw_writer
+from backbeat.settings import Settings
+from backbeat.warehouse import open_backend
+from backbeat.warehouse.raw_writer import RawWriter
 from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 
 log = logging.getLogger("backbeat.loader")
@@ -175,10 +175,10 @@ class _RawTablesPartition(StatelessSinkPartition[Batch]):
 class RawTablesSink(DynamicSink[Batch]):
     """Writes (key, rows) micro-batches into the configured warehouse's raw tables."""
 
-    def __init__(self, kafka: KafkaSettings, warehouse: WarehouseSettings) -> None:
-        self._kafka = kafka
-        self._warehouse = warehouse
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RawTablesPartition:
-        dead_letters = KafkaSink(self._kafka, linger_ms=5, patient=True)
-        return _RawTablesPartition(open_raw_writer(self._warehouse), dead_letters, time.time)
+        dead_letters = KafkaSink(self._settings.kafka, linger_ms=5, patient=True)
+        writer = open_backend(self._settings).raw_writer()
+        return _RawTablesPartition(writer, dead_letters, time.time)

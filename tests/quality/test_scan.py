@@ -15,9 +15,9 @@ from backbeat.emit.sinks import DirectRawSink
 from backbeat.quality.report import markdown_report
 from backbeat.quality.runner import scan_warehouse
 from backbeat.quality.scan import UNVERIFIED_CHECK, QualityScan
-from backbeat.quality.targets import DuckDBTarget
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.warehouse import open_build
+from backbeat.warehouse.duckdb.quality import DuckDBQualityTarget
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 
@@ -171,7 +171,7 @@ def test_a_link_key_missing_from_its_hub_fails_the_reference_check(warehouse: Pa
 
 def test_a_missing_table_is_a_failure_not_an_error(warehouse: Path) -> None:
     settings = settings_for(warehouse)
-    target = DuckDBTarget(settings)
+    target = DuckDBQualityTarget(DuckDBWarehouse(warehouse))
     target.connection.execute("DROP VIEW marts.sessions")
     scan = scan_warehouse(settings, ["marts"], target=target)
     target.close()

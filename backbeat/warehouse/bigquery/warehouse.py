@@ -11,7 +11,7 @@ from google.api_core import exceptions as google_errors
 from sqlglot import exp
 
 from backbeat.settings.warehouse import WarehouseSettings
-from backbeat.warehouse.bigquery.client import bigquery_client
+from backbeat.warehouse.bigquery.client import GoogleAuth, bigquery_client
 from backbeat.warehouse.dialect import parse_statement
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 
@@ -32,8 +32,8 @@ def qualify_datasets(sql: str, project: str, datasets: dict[str, str]) -> str:
 class BigQueryWarehouse:
     """The production warehouse, queried through the official client."""
 
-    def __init__(self, settings: WarehouseSettings) -> None:
-        self._client = bigquery_client(settings)
+    def __init__(self, settings: WarehouseSettings, auth: GoogleAuth | None = None) -> None:
+        self._client = bigquery_client(settings, auth)
         self._datasets = settings.datasets()
 
     def query(self, sql: str) -> QueryResult:

@@ -26,12 +26,12 @@ import shutil
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from backbeat.warehouse.backend import CompactionReport
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
 from backbeat.warehouse.duckdb.publishing import fsync_path
 from backbeat.warehouse.duckdb.raw_files import FILE_NAME
@@ -39,15 +39,6 @@ from backbeat.warehouse.duckdb.types import sql_string
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-@dataclass
-class CompactionReport:
-    folders: int = 0
-    files_before: int = 0
-    files_after: int = 0
-    rows: int = 0
-    skipped: list[str] = field(default_factory=list)
 
 
 def exchange(first: Path, second: Path) -> None:

@@ -28,7 +28,7 @@ class DuckDBWarehouse:
 
     `raw/<table>/event_date=D/*.parquet` is written by the loader; `vault/<model>/*.parquet`
     and `marts/<model>/*.parquet` by the builds (backbeat/warehouse/duckdb/model_files.py);
-    `quality/results/*.parquet` by the quality scans (backbeat/quality/results.py).
+    `quality/results/*.parquet` by the quality scans (quality.py).
     """
 
     def __init__(self, warehouse_dir: Path, models: dict[str, Model] | None = None) -> None:

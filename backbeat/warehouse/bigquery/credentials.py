@@ -8,16 +8,15 @@ supplies only the project.
 
 from __future__ import annotations
 
-from backbeat.settings import Settings
+from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import GoogleAuth
 
 
-def block_auth(settings: Settings) -> GoogleAuth | None:
+def block_auth(settings: WarehouseSettings) -> GoogleAuth | None:
     """The configured block's credentials and project (None: use the environment's)."""
-    name = settings.warehouse.gcp_credentials_block
-    if settings.warehouse.backend != "bigquery" or not name:
+    if not settings.gcp_credentials_block:
         return None
     from prefect_gcp import GcpCredentials
 
-    block = GcpCredentials.load(name)
+    block = GcpCredentials.load(settings.gcp_credentials_block)
     return GoogleAuth(block.get_credentials_from_service_account(), block.project)
