@@ -31,13 +31,13 @@ from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import free_port, private_stack_settings
-from backbeat.stack.redis import redis_client
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
 from offers.engine import Decision, offer_id
 from offers.features import SessionFeatures
 from offers.keys import RedisKeys
 from offers.recommender import song_id
 from offers.store import RedisOfferStore
+from offers.store_config import sync_client
 
 KEY = "bench-key"
 PATH = "/v1/users/{}/offers"
@@ -59,7 +59,7 @@ def summary(latencies_s: list[float]) -> dict[str, float]:
 
 
 def seed(settings: Settings, users: int) -> None:
-    store = RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+    store = RedisOfferStore.from_settings(settings)
     now = int(time.time() * 1000)
     features = SessionFeatures(now - 600_000, now, "free", events=12, upgrade_views=2).values(5)
     batch: list[object] = []
@@ -92,7 +92,7 @@ def seed(settings: Settings, users: int) -> None:
 
 
 def redis_floor(settings: Settings, users: int, samples: int = 5_000) -> dict[str, float]:
-    client = redis_client(settings.redis)
+    client = sync_client(settings.redis)
     keys = RedisKeys(settings.redis.key_prefix)
     latencies = []
     for _ in range(samples):

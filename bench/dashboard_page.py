@@ -28,10 +28,8 @@ from _results import write_results
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
 from backbeat.settings import get_settings, with_overrides
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
@@ -43,7 +41,7 @@ REQUEST_TIMEOUT_S = 120
 
 def _simulate(root: Path, users: int, start_ms: int, end_ms: int, seed: int) -> int:
     params = SimulationParams(start_ms=start_ms, end_ms=end_ms, n_users=users, seed=seed)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(5_000, 3), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=5_000, catalogue_seed=3))
     sink = DirectRawSink(RawParquetWriter(root), batch_rows=20_000, live_lag_ms=2_000)
     records = 0
     for event in simulator.events():

@@ -30,11 +30,10 @@ from _results import write_results
 from backbeat import stack
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
-from backbeat.emit.sinks import DirectorySink, EventSink, KafkaSink
+from backbeat.emit.sinks import DirectorySink, EventSink
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import get_settings
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
+from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.engine import SimulationParams, Simulator
 from backbeat.stack.private import private_stack_settings
 
@@ -46,7 +45,7 @@ def _simulator(users: int, days: float) -> Simulator:
     params = SimulationParams(
         start_ms=START_MS, end_ms=START_MS + int(days * DAY_MS), n_users=users, seed=1
     )
-    return Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
+    return build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
 
 
 def _measure(users: int, days: float, sink: EventSink) -> dict[str, float]:
@@ -100,8 +99,8 @@ def main() -> None:
         try:
             figures["file"] = _measure(args.users, args.days, DirectorySink(Path(tmp) / "out"))
             print(f"file : {figures['file']}")
-            _measure(args.users // 5, 2, KafkaSink(settings.kafka))  # warm-up, not reported
-            figures["kafka"] = _measure(args.users, args.days, KafkaSink(settings.kafka))
+            _measure(args.users // 5, 2, KafkaProducer(settings.kafka))  # warm-up, not reported
+            figures["kafka"] = _measure(args.users, args.days, KafkaProducer(settings.kafka))
             print(f"kafka: {figures['kafka']}")
         finally:
             stack.down(settings, ["kafka"])

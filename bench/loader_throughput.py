@@ -25,14 +25,12 @@ from pathlib import Path
 from _results import write_results
 
 from backbeat import stack
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import private_stack_settings
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 
@@ -44,7 +42,7 @@ def _records(count: int, start_ms: int) -> list[tuple[str, bytes, bytes]]:
     params = SimulationParams(
         start_ms=start_ms, end_ms=start_ms + 60 * DAY_MS, n_users=20_000, seed=1
     )
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
     records = []
     for event in simulator.events():
         records.append((event.topic, event.key, encode(event.record)))
@@ -75,7 +73,7 @@ def throughput(base: Settings, count: int, tmp: Path) -> dict[str, float]:
         base, warehouse={"dir": tmp / "throughput"}, loader={"recovery_dir": tmp / "rec-t"}
     )
     records = _records(count, 1_704_067_200_000)
-    sink = KafkaSink(settings.kafka)
+    sink = KafkaProducer(settings.kafka)
     for topic, key, value in records:
         sink.write(topic, key, value)
     sink.close()
@@ -108,7 +106,7 @@ def latency(base: Settings, rate: int, seconds: int, tmp: Path) -> dict[str, flo
     records = _records(rate * seconds, int(time.time() * 1000))
     loader = _start_loader(settings, exit_when_idle=None)
     time.sleep(5)  # past start-up: latency is measured in steady state
-    sink = KafkaSink(settings.kafka, linger_ms=5)
+    sink = KafkaProducer(settings.kafka, linger_ms=5)
     began = time.monotonic()
     for index, (topic, key, value) in enumerate(records):
         due = began + index / rate

@@ -29,19 +29,17 @@ import msgspec
 from _results import write_results
 
 from backbeat import stack
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
 from backbeat.events.schemas import PageViewEvent
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import free_port, private_stack_settings
-from backbeat.stack.redis import redis_client
 from offers.keys import RedisKeys
 from offers.recommender import song_id
+from offers.store_config import sync_client
 
 DAY_MS = 86_400_000
 PROBE_BASE = 50_000_000
@@ -51,7 +49,7 @@ TRIAL_CLICKS = ["Home", "Upgrade", "Home", "Upgrade", "Upgrade"]
 def background(count: int) -> list[tuple[bytes | None, PageViewEvent]]:
     start_ms = int(time.time() * 1000) - 2 * DAY_MS
     params = SimulationParams(start_ms=start_ms, end_ms=start_ms + 2 * DAY_MS, n_users=20_000)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
     found: list[tuple[bytes | None, PageViewEvent]] = []
     for event in simulator.events():
         if event.topic == "page_view_events":
@@ -145,8 +143,8 @@ def main() -> None:
                 cluster = ["-i", str(index), "-a", addresses] if args.processes > 1 else []
                 processes.append(subprocess.Popen([*command, *cluster], env=env, stderr=log))
             keys = RedisKeys(settings.redis.key_prefix)
-            client = redis_client(settings.redis, timeout_s=60.0)
-            sink = KafkaSink(settings.kafka, linger_ms=5)
+            client = sync_client(settings.redis, timeout_s=60.0)
+            sink = KafkaProducer(settings.kafka, linger_ms=5)
             # Wait until the dataflow answers: one probe end to end.
             warm = PROBE_BASE - 1
             for click in probe_clicks(warm, int(time.time() * 1000)):

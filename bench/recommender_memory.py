@@ -26,6 +26,7 @@ from offers.evaluation import read_page_views
 from offers.keys import RedisKeys
 from offers.rules import RuleSet
 from offers.store import RedisOfferStore
+from offers.store_config import StoreConfig
 
 BATCH = 500
 SAMPLE = 300
@@ -58,9 +59,8 @@ def main() -> None:
                 except redis.ConnectionError:
                     time.sleep(0.1)
             keys = RedisKeys()
-            store = RedisOfferStore(
-                client, keys, neighbours_kept=sessions.neighbours_kept, judged_share=0.0
-            )
+            shape = StoreConfig(keys, neighbours_kept=sessions.neighbours_kept, judged_share=0.0)
+            store = RedisOfferStore(client, shape)
             config, engine = (
                 ActivityConfig.from_settings(sessions),
                 OfferEngine(RuleSet(version=1, rules=[])),

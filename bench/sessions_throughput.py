@@ -22,18 +22,16 @@ from pathlib import Path
 from _results import write_results
 
 from backbeat import stack
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import encode
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import private_stack_settings
-from backbeat.stack.redis import redis_client
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
+from offers.store_config import StoreConfig, sync_client
 
 DAY_MS = 86_400_000
 
@@ -43,7 +41,7 @@ def page_views(count: int) -> list[tuple[bytes | None, bytes]]:
     params = SimulationParams(
         start_ms=start_ms, end_ms=start_ms + 30 * DAY_MS, n_users=20_000, seed=1
     )
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 1), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
     found: list[tuple[bytes | None, bytes]] = []
     for event in simulator.events():
         if event.topic == "page_view_events":
@@ -67,11 +65,11 @@ def main() -> None:
         stack.up(settings, ["kafka", "redis"])
         try:
             views = page_views(args.records)
-            sink = KafkaSink(settings.kafka)
+            sink = KafkaProducer(settings.kafka)
             for key, value in views:
                 sink.write("page_view_events", key, value)
             sink.close()
-            redis = redis_client(settings.redis)
+            redis = sync_client(settings.redis)
             keys = RedisKeys(settings.redis.key_prefix)
             env = {**os.environ, **settings_environment(settings)}
             idle_s = 1.0
@@ -92,7 +90,7 @@ def main() -> None:
                 raise SystemExit(f"the sessions dataflow exited with {process.returncode}")
             users = len(redis.keys(f"{keys.prefix}user:*:session"))
             offered = len(redis.keys(f"{keys.prefix}user:*:offers"))
-            stats = RedisOfferStore(redis, keys).stats()
+            stats = RedisOfferStore(redis, StoreConfig(keys)).stats()
             cpu = redis.info("cpu")
             redis_cpu_s = float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
             figures = {

@@ -25,10 +25,8 @@ from _results import write_results
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
 from backbeat.settings import get_settings, with_overrides
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 
@@ -43,13 +41,13 @@ def _load(root: Path, users: int, days: float) -> tuple[int, int, list[tuple[str
     """Simulate, write all but the last hour into raw; return counts and the held-back hour."""
     end_ms = START_MS + int(days * 24 * HOUR_MS)
     params = SimulationParams(start_ms=START_MS, end_ms=end_ms + HOUR_MS, n_users=users, seed=3)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(20_000, 3), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=3))
     sink = DirectRawSink(RawParquetWriter(root), batch_rows=BATCH_ROWS, live_lag_ms=LIVE_LAG_MS)
     held: list[tuple[str, bytes]] = []
     events = records = 0
     for event in simulator.events():
         value = encode(event.record)
-        if event.record.ts >= end_ms:  # type: ignore[attr-defined]
+        if event.record.ts >= end_ms:
             held.append((event.topic, value))
             continue
         sink.write(event.topic, event.key, value)

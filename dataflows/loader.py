@@ -108,7 +108,7 @@ def to_row(record: KafkaRecord, decoder: RecordDecoder) -> LoaderRow | None:
         record.partition,
         record.offset,
         record.timestamp_ms,
-        event.ts,  # type: ignore[union-attr]
+        event.ts,
         canonical(event),
     )
 

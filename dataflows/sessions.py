@@ -206,7 +206,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
     keyed = op.key_on("key", views, lambda view: view.key)
     effects = op.stateful("activity", keyed, build)
     unkeyed = op.map("unkey", effects, lambda item: item[1])
-    op.output("redis", unkeyed, RedisEffectsSink(settings.redis, settings.sessions, settings.kafka))
+    op.output("redis", unkeyed, RedisEffectsSink(settings))
     decisions = op.filter_map("decisions", unkeyed, _decision)
     op.output("offers_topic", decisions, OffersTopicSink(settings.kafka))
     return flow

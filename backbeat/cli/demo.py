@@ -50,7 +50,7 @@ def demo(
     from backbeat.demo.processes import DemoProcessError
     from backbeat.demo.run import DemoOptions, demo_running
     from backbeat.demo.summary import print_summary
-    from backbeat.emit.sinks import KafkaDeliveryError
+    from backbeat.kafka.producer import KafkaDeliveryError
     from backbeat.stack.errors import StackError
 
     options = DemoOptions(users, history_hours, live_seconds, seed)

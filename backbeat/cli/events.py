@@ -24,14 +24,13 @@ from backbeat.cli._utilities import (
 from backbeat.emit.offer_responder import ApiOfferResponder, OfferApiError
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import RunStats, run_replay, run_simulation
-from backbeat.emit.sinks import DirectorySink, EventSink, KafkaDeliveryError, KafkaSink, StdoutSink
+from backbeat.emit.sinks import DirectorySink, EventSink, StdoutSink
+from backbeat.kafka.producer import KafkaDeliveryError, KafkaProducer
 from backbeat.settings import get_settings
-from backbeat.simulator.catalogue import SongCatalogue, generated_catalogue, load_catalogue
+from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.config import ConfigError, load_config
 from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import Simulator
 from backbeat.simulator.params import epoch_ms, resolve_params
-from backbeat.simulator.taste import TasteModel
 
 app = typer.Typer()
 
@@ -60,7 +59,7 @@ def _sink(output: str) -> EventSink:
     if output == "kafka":
         kafka = get_settings().kafka
         require_kafka(kafka)
-        return KafkaSink(kafka)
+        return KafkaProducer(kafka)
     return DirectorySink(Path(output))
 
 
@@ -224,16 +223,16 @@ def generate(
                 seed=randomseed,
                 tag=tag,
             )
-            catalogue: SongCatalogue = (
-                load_catalogue(songs) if songs else generated_catalogue(catalogue_size, params.seed)
-            )
-            simulator = Simulator(
-                model_config,
-                catalogue,
-                params,
-                TasteModel(catalogue) if taste else None,
-                responder,
-                int(get_settings().responses.retention_days * 86400),
+            simulator = build_simulator(
+                SimulatorOptions(
+                    params,
+                    model_config,
+                    songs=songs,
+                    catalogue_size=catalogue_size,
+                    taste=taste,
+                    responder=responder,
+                    retention_s=int(get_settings().responses.retention_days * 86400),
+                )
             )
         except _ERRORS as exc:
             exit_with_error(str(exc))

@@ -23,11 +23,10 @@ from backbeat.cli._utilities import (
     require_kafka,
 )
 from backbeat.settings import get_settings
-from backbeat.stack.redis import redis_client
 from dataflows.launch import init_recovery, run_dataflow, sessions_command
-from offers.keys import RedisKeys
 from offers.rules import RulesError, load_rules
 from offers.store import RedisOfferStore
+from offers.store_config import sync_client
 
 app = typer.Typer()
 
@@ -63,7 +62,7 @@ def sessions(
         exit_with_error(f"offer rules: {exc}")
     require_kafka(settings.kafka)
     try:
-        redis_client(settings.redis).ping()
+        sync_client(settings.redis).ping()
     except redis.RedisError as exc:
         exit_with_error(f"Redis at {settings.redis.url} does not answer ({exc}); `backbeat up`")
     port = settings.sessions.metrics_port + (process_id or 0)
@@ -95,7 +94,7 @@ def offers(
 ) -> None:
     """A user's live session features, active offers and recommendations, from Redis."""
     settings = get_settings()
-    store = RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+    store = RedisOfferStore.from_settings(settings)
     try:
         report: dict[str, Any] = {
             "user_id": user_id,

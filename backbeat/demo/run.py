@@ -23,14 +23,12 @@ from backbeat.demo.summary import DemoSummary, read_back
 from backbeat.emit.offer_responder import ApiOfferResponder
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import Progress, RunStats, run_simulation
-from backbeat.emit.sinks import KafkaSink
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.simulator.responses import OfferResponder
 from backbeat.waiting import wait_until
 from backbeat.warehouse import open_warehouse
@@ -167,12 +165,13 @@ def demo_running(
         )
         responder = ApiOfferResponder(settings)
         responder.check()
-        simulator = Simulator(
-            load_config(CONFIG_PATH),
-            generated_catalogue(options.catalogue_size, options.seed),
-            params,
-            responder=LiveResponder(responder, now_ms),
-            retention_s=int(settings.responses.retention_days * 86400),
+        simulator = build_simulator(
+            SimulatorOptions(
+                params,
+                catalogue_size=options.catalogue_size,
+                responder=LiveResponder(responder, now_ms),
+                retention_s=int(settings.responses.retention_days * 86400),
+            )
         )
         say(
             f"simulating {options.users:,} users: {options.history_hours:g} h of history at once, "
@@ -182,7 +181,7 @@ def demo_running(
         # events are released when their time comes, not late by the set-up's length.
         started_ms = int(datetime.now(UTC).timestamp() * 1000)
         pacer = Pacer(1.0, anchor_ms=started_ms)
-        stats = run_simulation(simulator, KafkaSink(settings.kafka), pacer, progress)
+        stats = run_simulation(simulator, KafkaProducer(settings.kafka), pacer, progress)
         responder.close()
         for child in running.values():
             child.check()

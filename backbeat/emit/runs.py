@@ -13,7 +13,7 @@ import msgspec
 from msgspec import UNSET
 
 from backbeat.emit.pacing import Pacer
-from backbeat.emit.sinks import EventSink, RecordTooLarge
+from backbeat.emit.sinks import EventSink
 from backbeat.events.codec import EventDecodeError, encode
 from backbeat.events.keys import kafka_key
 from backbeat.events.schemas import EventRecord
@@ -25,6 +25,7 @@ from backbeat.events.sources import (
     topic_from_file_name,
 )
 from backbeat.kafka.dead_letter import DeadLetter
+from backbeat.kafka.producer import RecordTooLarge
 from backbeat.simulator.engine import Simulator
 
 _PROGRESS_EVERY = 4096
@@ -83,18 +84,18 @@ def run_simulation(
         for event in simulator.events():
             record = event.record
             if paced:
-                wait_for(record.ts)  # type: ignore[attr-defined]
+                wait_for(record.ts)
             if stop.is_set():
                 stats.stopped = True
                 break
             write(event.topic, event.key, encode(record))
             written += 1
             if written % _PROGRESS_EVERY == 0:
-                stats.latest_ms = record.ts  # type: ignore[attr-defined]
+                stats.latest_ms = record.ts
                 if progress:
                     progress(stats)
         if written:
-            stats.latest_ms = record.ts  # type: ignore[attr-defined]
+            stats.latest_ms = record.ts
     finally:
         sink.close()
     if progress:
@@ -103,7 +104,7 @@ def run_simulation(
 
 
 def _shifted(record: EventRecord, offset_ms: int) -> EventRecord:
-    changes: dict[str, int] = {"ts": record.ts + offset_ms}  # type: ignore[attr-defined]
+    changes: dict[str, int] = {"ts": record.ts + offset_ms}
     registration = getattr(record, "registration", UNSET)
     if registration is not UNSET:
         changes["registration"] = registration + offset_ms
@@ -158,7 +159,7 @@ def run_replay(
                     continue
                 for topic, record in records:
                     if offset_ms is None:
-                        first = record.ts  # type: ignore[attr-defined]
+                        first = record.ts
                         offset_ms = 0 if retime_to_ms is None else retime_to_ms - first
                         pacer = Pacer(
                             speed,
@@ -167,7 +168,7 @@ def run_replay(
                         )
                     if offset_ms:
                         record = _shifted(record, offset_ms)
-                    ts = record.ts  # type: ignore[attr-defined]
+                    ts = record.ts
                     if pacer is not None and speed is not None:
                         pacer.wait_for(ts)
                     try:

@@ -22,8 +22,8 @@ from msgspec import UNSET
 
 from backbeat.events.schemas import (
     LOADED_SCHEMAS,
-    SCHEMA_TOPICS,
     EventRecord,
+    JudgementRecord,
     OfferEventRecord,
     OfferRecord,
 )
@@ -44,7 +44,9 @@ _REQUIRED_COUNT: Final = {
 _TOKENS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\]:,]', re.DOTALL)
 _MAX_REASON = 500
 
-Record = EventRecord | OfferRecord | OfferEventRecord
+#: A record of any topic the loader lands.
+Record = EventRecord | OfferRecord | OfferEventRecord | JudgementRecord
+_TOPICS: Final = {schema: topic for topic, schema in LOADED_SCHEMAS.items()}
 
 
 class EventDecodeError(ValueError):
@@ -107,9 +109,10 @@ def not_json(error: msgspec.DecodeError | UnicodeDecodeError) -> str:
     return printable(f"not JSON: {error}")
 
 
-def encode(event: EventRecord) -> bytes:
-    """eventsim's bytes for `event`: keys in its order, absent fields omitted, then `\\n`."""
-    return _ENCODER.encode(event) + b"\n"
+def encode(record: Record) -> bytes:
+    """A Kafka value for `record`: for eventsim's topics its exact bytes (keys in its order,
+    absent fields omitted), then `\\n`."""
+    return _ENCODER.encode(record) + b"\n"
 
 
 def canonical(record: Record) -> bytes:
@@ -117,8 +120,8 @@ def canonical(record: Record) -> bytes:
     return _ENCODER.encode(record)
 
 
-def topic_of(event: EventRecord) -> str:
-    return SCHEMA_TOPICS[type(event)]
+def topic_of(record: Record) -> str:
+    return _TOPICS[type(record)]
 
 
 def key_count(value: bytes) -> int:
@@ -189,7 +192,7 @@ class RecordDecoder:
                 f"invalid {topic} record: a key appears more than once "
                 "(JSON readers disagree on which copy counts)"
             )
-        refusal = self.window.refusal(record.ts, int(self._clock() * 1000))  # type: ignore[union-attr]
+        refusal = self.window.refusal(record.ts, int(self._clock() * 1000))
         if refusal is not None:
             raise EventDecodeError(f"invalid {topic} record: {refusal}")
         return record

@@ -16,4 +16,4 @@ def kafka_key(record: EventRecord) -> bytes:
     user_id = getattr(record, "user_id", UNSET)
     if user_id is not UNSET:
         return str(user_id).encode()
-    return f"session-{record.session_id}".encode()  # type: ignore[attr-defined]
+    return f"session-{record.session_id}".encode()

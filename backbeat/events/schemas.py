@@ -16,7 +16,7 @@ durations positive), so a record that passes decoding can always be stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -47,7 +47,14 @@ class EventRecord(
     rename="camel",
     gc=False,
 ):
-    """Base of the four topic records (configuration only; fields are per topic)."""
+    """Base of the four topic records: eventsim's JSON configuration (camelCase, absent
+    fields left out). The fields are declared per topic, each where eventsim writes it, since
+    msgspec writes fields in declaration order, a base class's first; the fields every topic
+    has are also declared here, for the type checker only."""
+
+    if TYPE_CHECKING:
+        ts: EpochMs  # event time
+        session_id: Id
 
 
 class PageViewEvent(EventRecord, kw_only=True):

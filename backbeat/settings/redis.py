@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, RedisDsn, SecretStr, field_validator
 
 from backbeat.settings.base import SettingsGroup, settings_config
@@ -28,6 +30,16 @@ class RedisSettings(SettingsGroup):
         default="bb:v2:",
         description="Prefix of every key Backbeat writes; its version changes with the layout.",
     )
+
+    def client_options(self, timeout_s: float) -> dict[str, Any]:
+        """What redis-py's clients take, sync and asyncio alike: `Redis.from_url(**options)`
+        (the password from its own setting, never in the URL)."""
+        return {
+            "url": str(self.url),
+            "password": self.password.get_secret_value() if self.password else None,
+            "socket_timeout": timeout_s,
+            "socket_connect_timeout": timeout_s,
+        }
 
     @field_validator("url")
     @classmethod

@@ -70,6 +70,7 @@ class User:
     __slots__ = (
         "agent",
         "alpha",
+        "at_s",
         "auth_event",
         "beta",
         "cursor",
@@ -86,7 +87,6 @@ class User:
         "song",
         "song_end",
         "state",
-        "ts",
         "upgrading",
         "user_id",
     )
@@ -108,7 +108,7 @@ class User:
         self.agent = agent
         self.first_name, self.last_name, self.gender = names
         self.registration = registration
-        self.ts = 0
+        self.at_s = 0  # the user's clock, whole seconds (records carry ms: `ts`)
         self.session_id = 0
         self.item = 0
         self.state = 0
@@ -168,9 +168,9 @@ class Simulator:
     # -- users -----------------------------------------------------------------------------
 
     def _new_user(
-        self, registration_s: int, auth: str, level: str, first_ts: int | None
+        self, registration_s: int, auth: str, level: str, first_s: int | None
     ) -> User | None:
-        """A user whose first session starts at `first_ts`, or (None) at a warmed-up time
+        """A user whose first session starts at `first_s`, or (None) at a warmed-up time
         before the run's start drawn from the user's own session gap."""
         rng = self.rng
         self._last_user_id += 1  # eventsim pre-increments: the first id is the base + 1
@@ -190,9 +190,9 @@ class Simulator:
         first = self.model.first_state(auth, level, rng.random())
         if first is None:
             return None
-        if first_ts is None:
-            first_ts = self.clock.first_start(self.start_s, user.beta, rng)
-        self._start_session(user, first, first_ts)
+        if first_s is None:
+            first_s = self.clock.first_start(self.start_s, user.beta, rng)
+        self._start_session(user, first, first_s)
         return user
 
     def _initial_users(self) -> list[User]:
@@ -225,12 +225,12 @@ class Simulator:
 
     # -- sessions ----------------------------------------------------------------------------
 
-    def _start_session(self, user: User, state: int, ts: int) -> None:
+    def _start_session(self, user: User, state: int, at_s: int) -> None:
         self._last_session_id += 1
         self.sessions += 1
         user.session_id = self._last_session_id
         user.item = 0
-        user.ts = ts
+        user.at_s = at_s
         user.cursor = AuthCursor()
         user.played = False
         self._enter(user, state)
@@ -245,7 +245,7 @@ class Simulator:
             else:
                 previous = user.song if user.played else None
                 user.song = self.taste.pick(user.listener, previous, self.rng)  # type: ignore[union-attr]
-            user.song_end = user.ts + int(user.song.duration)
+            user.song_end = user.at_s + int(user.song.duration)
             user.played = True
 
     def _advance(self, user: User) -> bool:
@@ -261,28 +261,28 @@ class Simulator:
             first = model.first_state(auth, level, rng.random())
             if first is None:
                 return False
-            self._start_session(user, first, self.clock.next_start(user.ts, user.beta, rng))
+            self._start_session(user, first, self.clock.next_start(user.at_s, user.beta, rng))
             return True
         if self._steering is not None:
             nxt = self._steered(user, nxt)
         if model.redirect[nxt]:
-            user.ts += 1
-        elif model.page[nxt] == "NextSong" and user.played and user.ts < user.song_end:
-            user.ts = user.song_end  # the current song plays to its end first
+            user.at_s += 1
+        elif model.page[nxt] == "NextSong" and user.played and user.at_s < user.song_end:
+            user.at_s = user.song_end  # the current song plays to its end first
         else:
-            user.ts += clock.exponential_seconds(user.alpha, rng)
+            user.at_s += clock.exponential_seconds(user.alpha, rng)
         user.item += 1
         self._enter(user, nxt)
         return True
 
     def _respond(self, user: User) -> None:
-        at_ms = user.ts * 1000 + self.ms_part
+        at_ms = user.at_s * 1000 + self.ms_part
         for offer_type in self.responder.accepted(user.user_id, at_ms):  # type: ignore[union-attr]
             response = RESPONSES.get(offer_type)
             if response is Response.UPGRADE:
                 user.upgrading = True
             elif response is Response.STAY:
-                user.retained_until = user.ts + self.retention_s
+                user.retained_until = user.at_s + self.retention_s
 
     def _steered(self, user: User, nxt: int) -> int:
         """The state after an accepted offer changed course: drawn first, so the run's random
@@ -294,7 +294,7 @@ class Simulator:
             target = steering.upgrade_from(user.state)
             if target is not None:
                 return target
-        if user.ts < user.retained_until:
+        if user.at_s < user.retained_until:
             return steering.instead_of_leaving(nxt)
         return nxt
 
@@ -305,7 +305,7 @@ class Simulator:
         # which measured about 5% slower (bench/generate_throughput.py).
         model, s, where = self.model, user.state, user.location
         page, auth, level = model.page[s], model.auth[s], model.level[s]
-        ts = user.ts * 1000 + self.ms_part
+        ts = user.at_s * 1000 + self.ms_part
         session_id, item = user.session_id, user.item
         # The same key rule as backbeat.events.keys.kafka_key, without building a record first.
         if model.shows_user[s]:
@@ -449,7 +449,7 @@ class Simulator:
     def events(self) -> Iterator[SimulatedEvent]:
         """Every record of the run, in time order (ties in a fixed order)."""
         queue: list[tuple[int, int, User | None]] = [
-            (u.ts, u.user_id, u) for u in self._initial_users()
+            (u.at_s, u.user_id, u) for u in self._initial_users()
         ]
         arrival = self._next_arrival(self.start_s)
         if arrival is not None:
@@ -470,11 +470,11 @@ class Simulator:
                 else:
                     heapq.heapreplace(queue, (arrival, 0, None))
                 if newcomer is not None:
-                    heapq.heappush(queue, (newcomer.ts, newcomer.user_id, newcomer))
+                    heapq.heappush(queue, (newcomer.at_s, newcomer.user_id, newcomer))
                 continue
             if ts >= start_s:
                 yield from self._records(user)
             if self._advance(user):
-                heapq.heapreplace(queue, (user.ts, user.user_id, user))
+                heapq.heapreplace(queue, (user.at_s, user.user_id, user))
             else:
                 heapq.heappop(queue)

@@ -11,17 +11,6 @@ from backbeat.stack.prerequisites import require_program
 from backbeat.stack.service import LocalService, Progress, base_environment
 
 
-def redis_client(settings: RedisSettings, timeout_s: float = 1.0) -> redis.Redis:
-    """A client for the configured Redis, with the password from its own setting."""
-    password = settings.password.get_secret_value() if settings.password else None
-    return redis.Redis.from_url(
-        str(settings.url),
-        password=password,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-    )
-
-
 class RedisService(LocalService):
     name = "redis"
     marker = "redis-server"
@@ -65,6 +54,7 @@ class RedisService(LocalService):
 
     def is_ready(self) -> bool:
         try:
-            return bool(redis_client(self.settings.redis).ping())
+            with redis.Redis.from_url(**self.settings.redis.client_options(1.0)) as client:
+                return bool(client.ping())
         except redis.RedisError:
             return False

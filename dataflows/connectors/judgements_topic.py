@@ -9,12 +9,10 @@ and a replay after a crash may send a judgement again (the vault keeps one per p
 
 from __future__ import annotations
 
-import msgspec
 from prometheus_client import Counter
 
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.schemas import JudgementRecord
-from backbeat.kafka.topics import JUDGEMENTS_TOPIC
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings.kafka import KafkaSettings
 from offers.recommender import Judgement
 
@@ -26,8 +24,8 @@ HITS = Counter(
 )
 
 
-def encode_judgement(judgement: Judgement) -> bytes:
-    record = JudgementRecord(
+def judgement_record(judgement: Judgement) -> JudgementRecord:
+    return JudgementRecord(
         ts=judgement.ts,
         user_id=judgement.user_id,
         song_id=judgement.song_id,
@@ -35,22 +33,20 @@ def encode_judgement(judgement: Judgement) -> bytes:
         recommender_hit=judgement.recommender,
         popularity_hit=judgement.popularity,
     )
-    return msgspec.json.encode(record) + b"\n"
 
 
 class JudgementsTopic:
     def __init__(self, settings: KafkaSettings) -> None:
-        self._sink = KafkaSink(settings, linger_ms=20, patient=True)
+        self._producer = KafkaProducer(settings, linger_ms=20, patient=True)
 
     def send(self, judgements: list[Judgement]) -> None:
         for judgement in judgements:
             JUDGED.inc()
             HITS.labels("recommender").inc(judgement.recommender)
             HITS.labels("popularity").inc(judgement.popularity)
-            key = str(judgement.user_id).encode()
-            self._sink.write(JUDGEMENTS_TOPIC, key, encode_judgement(judgement))
+            self._producer.publish(judgement_record(judgement), str(judgement.user_id).encode())
         if judgements:
-            self._sink.flush()
+            self._producer.flush()
 
     def close(self) -> None:
-        self._sink.close()
+        self._producer.close()

@@ -12,16 +12,15 @@ from __future__ import annotations
 import msgspec
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.schemas import OfferRecord
-from backbeat.kafka.topics import OFFERS_TOPIC
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings.kafka import KafkaSettings
 from offers.engine import Decision
 
 
-def encode_offer(decision: Decision) -> bytes:
+def offer_record(decision: Decision) -> OfferRecord:
     """The `offers` record of a decision (the loader validates it like the event topics)."""
-    record = OfferRecord(
+    return OfferRecord(
         ts=decision.decided_at_ms,
         offer_id=decision.offer_id,
         user_id=decision.user_id,
@@ -33,20 +32,19 @@ def encode_offer(decision: Decision) -> bytes:
         holdout=decision.holdout,
         payload=msgspec.json.encode(decision.payload).decode(),
     )
-    return msgspec.json.encode(record) + b"\n"
 
 
 class _OffersPartition(StatelessSinkPartition[Decision]):
     def __init__(self, settings: KafkaSettings) -> None:
-        self._sink = KafkaSink(settings, linger_ms=5, patient=True)
+        self._producer = KafkaProducer(settings, linger_ms=5, patient=True)
 
     def write_batch(self, items: list[Decision]) -> None:
         for decision in items:
-            self._sink.write(OFFERS_TOPIC, str(decision.user_id).encode(), encode_offer(decision))
-        self._sink.flush()  # raises if any offer was not delivered
+            self._producer.publish(offer_record(decision), str(decision.user_id).encode())
+        self._producer.flush()  # raises if any offer was not delivered
 
     def close(self) -> None:
-        self._sink.close()
+        self._producer.close()
 
 
 class OffersTopicSink(DynamicSink[Decision]):

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from prometheus_client import Counter, Histogram
 
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events.codec import printable
 from backbeat.kafka.dead_letter import DEAD_LETTER_TOPIC, LOADER_STAGE, DeadLetter
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings
 from backbeat.warehouse import open_backend
 from backbeat.warehouse.raw_writer import RawWriter
@@ -53,7 +53,7 @@ Batch = tuple[str, list[LoaderRow]]
 
 class _RawTablesPartition(StatelessSinkPartition[Batch]):
     def __init__(
-        self, writer: RawWriter, dead_letters: KafkaSink, clock: Callable[[], float]
+        self, writer: RawWriter, dead_letters: KafkaProducer, clock: Callable[[], float]
     ) -> None:
         self._writer = writer
         self._dead_letters = dead_letters
@@ -179,6 +179,6 @@ class RawTablesSink(DynamicSink[Batch]):
         self._settings = settings
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RawTablesPartition:
-        dead_letters = KafkaSink(self._settings.kafka, linger_ms=5, patient=True)
+        dead_letters = KafkaProducer(self._settings.kafka, linger_ms=5, patient=True)
         writer = open_backend(self._settings).raw_writer()
         return _RawTablesPartition(writer, dead_letters, time.time)

@@ -17,13 +17,9 @@ import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from prometheus_client import Counter
 
-from backbeat.settings.kafka import KafkaSettings
-from backbeat.settings.redis import RedisSettings
-from backbeat.settings.sessions import SessionsSettings
-from backbeat.stack.redis import redis_client
+from backbeat.settings import Settings
 from dataflows.connectors.judgements_topic import JudgementsTopic
 from offers.activity import Effect
-from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
 
 log = logging.getLogger("backbeat.sessions")
@@ -58,19 +54,9 @@ class _RedisPartition(StatelessSinkPartition[Effect]):
 
 
 class RedisEffectsSink(DynamicSink[Effect]):
-    def __init__(
-        self, redis_settings: RedisSettings, sessions: SessionsSettings, kafka: KafkaSettings
-    ) -> None:
-        self._redis = redis_settings
-        self._sessions = sessions
-        self._kafka = kafka
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisPartition:
-        store = RedisOfferStore(
-            redis_client(self._redis, timeout_s=2.0),
-            RedisKeys(self._redis.key_prefix),
-            user_ttl_s=int(self._sessions.user_ttl_hours * 3600),
-            neighbours_kept=self._sessions.neighbours_kept,
-            judged_share=self._sessions.recommendations_judged_share,
-        )
-        return _RedisPartition(store, JudgementsTopic(self._kafka))
+        store = RedisOfferStore.from_settings(self._settings, timeout_s=2.0)
+        return _RedisPartition(store, JudgementsTopic(self._settings.kafka))

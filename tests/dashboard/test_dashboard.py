@@ -24,10 +24,8 @@ from backbeat.emit.sinks import DirectRawSink
 from backbeat.events.codec import encode
 from backbeat.events.schemas import ListenEvent
 from backbeat.settings import get_settings, with_overrides
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
@@ -58,7 +56,7 @@ def simulate_live(root: Path) -> None:
     """Two days around the offer story's, each small batch loaded 2 s after its newest event."""
     start = offer_story.T - offer_story.DAY
     params = SimulationParams(start, start + 2 * offer_story.DAY, n_users=400, seed=21)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(3000, 21), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=3000, catalogue_seed=21))
     sink = DirectRawSink(RawParquetWriter(root), batch_rows=40, live_lag_ms=2000)
     for event in simulator.events():
         sink.write(event.topic, event.key, encode(event.record))

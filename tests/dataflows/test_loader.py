@@ -18,14 +18,12 @@ from confluent_kafka import Consumer
 
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_replay, run_simulation
-from backbeat.emit.sinks import KafkaSink
 from backbeat.kafka.dead_letter import parse_headers
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command
@@ -41,8 +39,8 @@ def _produce_simulation(settings: Settings, users: int, days: float, seed: int) 
     params = SimulationParams(
         start_ms=JAN_1, end_ms=JAN_1 + int(days * DAY_MS), n_users=users, seed=seed
     )
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(2000, seed), params)
-    return Counter(run_simulation(simulator, KafkaSink(settings.kafka), Pacer(None, 0)).counts)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=2000, catalogue_seed=seed))
+    return Counter(run_simulation(simulator, KafkaProducer(settings.kafka), Pacer(None, 0)).counts)
 
 
 @pytest.fixture(params=["duckdb", "bigquery"])
@@ -191,7 +189,7 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(loader_settings: S
 def test_real_eventsim_samples_all_land(fresh_kafka: Settings, eventsim_real: Path) -> None:
     replayed = run_replay(
         [eventsim_real / "kafka_fork_zipcodecore", eventsim_real / "sparkify_dend_log_data"],
-        KafkaSink(fresh_kafka.kafka),
+        KafkaProducer(fresh_kafka.kafka),
     )
     assert replayed.rejected == 0
     init_recovery(fresh_kafka.loader.recovery_dir)

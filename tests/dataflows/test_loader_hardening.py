@@ -17,13 +17,11 @@ from confluent_kafka import KafkaException
 
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
-from backbeat.emit.sinks import KafkaSink
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse import open_warehouse
 from dataflows.launch import EXIT_REFUSED
 from tests.dataflows.processes import alive, children_of, cmdline
@@ -62,8 +60,8 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _produce_simulation(settings: Settings, users: int, seed: int) -> Counter[str]:
     params = SimulationParams(start_ms=JAN_1, end_ms=JAN_1 + 86_400_000, n_users=users, seed=seed)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(500, seed), params)
-    return Counter(run_simulation(simulator, KafkaSink(settings.kafka), Pacer(None, 0)).counts)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=500, catalogue_seed=seed))
+    return Counter(run_simulation(simulator, KafkaProducer(settings.kafka), Pacer(None, 0)).counts)
 
 
 def test_poison_records_and_replayed_rejects_end_in_dead_letter_in_one_run(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events import encode
 from backbeat.events.schemas import ListenEvent
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings
 from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
@@ -53,7 +53,7 @@ def _plays(count: int) -> list[RawRow]:
 
 
 def _sink(settings: Settings, refused: set[int] | None) -> _RawTablesPartition:
-    dead_letters = KafkaSink(settings.kafka, patient=True)
+    dead_letters = KafkaProducer(settings.kafka, patient=True)
     writer = RefusingWriter(settings.warehouse.dir, refused)
     return _RawTablesPartition(writer, dead_letters, time.time)
 

@@ -16,14 +16,12 @@ from typing import Any, TypeVar
 import msgspec
 
 from backbeat import stack
-from backbeat.emit.sinks import KafkaSink
 from backbeat.events import encode
 from backbeat.events.schemas import PageViewEvent
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, get_settings
 from backbeat.settings.environment import settings_environment
-from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
-from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
 from tests.dataflows.processes import load_until_idle, read_topic, start_sessions
 from tests.waits import PATIENCE_S, eventually
@@ -58,7 +56,7 @@ def click(user: int, ts: int, page: str, level: str = "free", tag: str | None = 
 
 
 def produce(settings: Settings, clicks: list[tuple[int, bytes]]) -> None:
-    sink = KafkaSink(settings.kafka)
+    sink = KafkaProducer(settings.kafka)
     for user, value in clicks:
         sink.write("page_view_events", str(user).encode(), value)
     sink.close()
@@ -70,7 +68,7 @@ def upgrade_intent(user: int, start: int, tag: str | None = None) -> list[tuple[
 
 
 def store_of(settings: Settings) -> RedisOfferStore:
-    return RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+    return RedisOfferStore.from_settings(settings)
 
 
 def offers_on_topic(settings: Settings) -> list[dict[str, Any]]:

@@ -21,13 +21,11 @@ from schemathesis.checks import not_a_server_error
 
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.stack.private import free_port
-from backbeat.stack.redis import redis_client
 from backbeat.warehouse import open_warehouse
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
 from offers.api import create_app
 from offers.engine import Decision
 from offers.features import SessionFeatures
-from offers.keys import RedisKeys
 from offers.recommender import song_id
 from offers.store import RedisOfferStore
 from tests.dataflows.processes import load_until_idle
@@ -58,7 +56,7 @@ S1, S2, S3 = song_id("Muse", "Uprising"), song_id("Muse", "Starlight"), song_id(
 
 
 def _seed(settings: Settings) -> dict[str, Decision]:
-    store = RedisOfferStore(redis_client(settings.redis), RedisKeys(settings.redis.key_prefix))
+    store = RedisOfferStore.from_settings(settings)
     decisions = {
         "best": _decision(7, "retention", 60, 100),
         "second": _decision(7, "trial", 60, 10),

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from backbeat.settings import get_settings, with_overrides
 from backbeat.stack.private import free_port
-from offers.api import OutageLog, create_app
+from offers.api import create_app
+from offers.api.errors import OutageLog
 
 KEY = "limits-key"
 EVENT_PATH = f"/v1/offers/{'a' * 24}/events"

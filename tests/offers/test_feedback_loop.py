@@ -25,13 +25,11 @@ import pytest
 from backbeat.emit.offer_responder import ApiOfferResponder
 from backbeat.emit.pacing import Pacer
 from backbeat.emit.runs import run_simulation
-from backbeat.emit.sinks import KafkaSink
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import free_port
 from backbeat.warehouse import open_build, open_warehouse
 from dataflows.connectors.kafka_source import LAG_EVERY_S
@@ -99,13 +97,14 @@ def test_users_who_answer_offers_convert_more_than_the_holdout(loop: Settings) -
     start_ms = int(time.time() * 1000)  # offers are served until they expire by the clock
     responder = ApiOfferResponder(loop)
     responder.check()
-    simulator = Simulator(
-        load_config(CONFIG_PATH),
-        generated_catalogue(2000, 11),
-        SimulationParams(start_ms, start_ms + HOURS * 3_600_000, USERS, seed=11),
-        responder=responder,
+    simulator = build_simulator(
+        SimulatorOptions(
+            SimulationParams(start_ms, start_ms + HOURS * 3_600_000, USERS, seed=11),
+            catalogue_size=2000,
+            responder=responder,
+        )
     )
-    stats = run_simulation(simulator, KafkaSink(loop.kafka), Pacer(SPEED, anchor_ms=start_ms))
+    stats = run_simulation(simulator, KafkaProducer(loop.kafka), Pacer(SPEED, anchor_ms=start_ms))
     responder.close()
     assert stats.page_views > 30_000
     assert responder.counts["accept"] >= 10, responder.counts

@@ -20,11 +20,10 @@ import msgspec
 import pytest
 from fastapi.testclient import TestClient
 
-from backbeat.emit.sinks import KafkaSink
+from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import free_port
-from backbeat.stack.redis import redis_client
 from dataflows.launch import init_recovery
 from offers.activity import ActivityConfig, KeyActivity, OfferDecided, SongPlayed
 from offers.api import create_app
@@ -34,6 +33,7 @@ from offers.features import PageView
 from offers.keys import RedisKeys
 from offers.recommender import song_id
 from offers.rules import load_rules
+from offers.store_config import sync_client
 from tests.dataflows.processes import read_topic, start_sessions
 from tests.waits import PATIENCE_S
 
@@ -74,7 +74,7 @@ def _generate(directory: Path) -> Path:
 
 
 def _replay_until(settings: Settings, path: Path, split_ts: int) -> int:
-    sink = KafkaSink(settings.kafka)
+    sink = KafkaProducer(settings.kafka)
     sent = 0
     with path.open("rb") as lines:
         for line in lines:
@@ -167,7 +167,7 @@ def test_the_api_serves_what_the_offline_evaluation_measured(
     offers = sorted(msgspec.json.decode(v)["offer_id"] for v in read_topic(realtime, "offers"))
     assert len(decided.offer_ids) > 20, "too few offers for a comparison"
     assert offers == sorted(decided.offer_ids)
-    model = redis_client(realtime.redis).hget(RedisKeys(realtime.redis.key_prefix).model, "plays")
+    model = sync_client(realtime.redis).hget(RedisKeys(realtime.redis.key_prefix).model, "plays")
     assert float(model or 0) == pytest.approx(decided.plays_weight, rel=1e-9)
 
     first_play = {}

@@ -6,15 +6,17 @@ from __future__ import annotations
 import random
 
 import pytest
+import redis
 
 from backbeat.settings import Settings
-from backbeat.stack.redis import redis_client
 from offers import model_script
 from offers.activity import SongPlayed
 from offers.evaluation import MemoryModel
 from offers.keys import RedisKeys
-from offers.recommender import co_played, song_id
-from offers.store import RedisOfferStore, evidence_from, queue_reads
+from offers.recommender import Evidence, ReadPlan, co_played, song_id
+from offers.store import RedisOfferStore
+from offers.store_config import StoreConfig, sync_client
+from offers.store_reads import Read, StoreReads, read_sync
 
 
 def _plays(seed: int) -> list[list[SongPlayed]]:
@@ -37,35 +39,43 @@ def _plays(seed: int) -> list[list[SongPlayed]]:
     return batches
 
 
+def _evidence(client: redis.Redis, keys: RedisKeys, plan: ReadPlan) -> Evidence:
+    """What Redis holds for `plan`, read as the API reads it."""
+    reads = StoreReads(keys)
+
+    def read() -> Read[Evidence]:
+        evidence, rest = reads.evidence(plan, (yield reads.evidence_commands(plan)))
+        assert rest == []
+        return evidence
+
+    return read_sync(client, read())
+
+
 @pytest.mark.parametrize("ops_per_call", [5, model_script.OPS_PER_CALL])
 def test_redis_holds_what_the_memory_model_holds(
     realtime: Settings, ops_per_call: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(model_script, "OPS_PER_CALL", ops_per_call)
-    client = redis_client(realtime.redis)
+    client = sync_client(realtime.redis)
     client.flushdb()
     keys = RedisKeys(realtime.redis.key_prefix)
-    store = RedisOfferStore(client, keys, neighbours_kept=4, judged_share=1.0)
+    store = RedisOfferStore(client, StoreConfig(keys, neighbours_kept=4, judged_share=1.0))
     memory = MemoryModel(neighbours_kept=4, judged_share=1.0)
     for batch in _plays(seed=3):
         store.apply(batch)
         memory.apply(batch)
     for user in range(40):
         plan = memory.plan(user, 10)
-        pipe = client.pipeline(transaction=False)
-        queue_reads(pipe, keys, plan)
-        in_redis, rest = evidence_from(plan, pipe.execute())
-        assert rest == []
-        assert in_redis == memory.read(plan), user
+        assert _evidence(client, keys, plan) == memory.read(plan), user
 
 
 def test_the_unit_is_the_newest_weight_whichever_worker_writes_last(realtime: Settings) -> None:
     """Two workers: one behind in event time writes its (smaller) newest weight after the
     other: the shrinkage unit must stay the larger."""
-    client = redis_client(realtime.redis)
+    client = sync_client(realtime.redis)
     client.flushdb()
     keys = RedisKeys(realtime.redis.key_prefix)
-    store = RedisOfferStore(client, keys, judged_share=0.0)
+    store = RedisOfferStore(client, StoreConfig(keys, judged_share=0.0))
     memory = MemoryModel(neighbours_kept=50, judged_share=0.0)
     song = song_id("artist", "song")
     for weight in (4.0, 1.0):  # the ahead worker's batch, then the lagging one's
@@ -73,7 +83,5 @@ def test_the_unit_is_the_newest_weight_whichever_worker_writes_last(realtime: Se
         store.apply(batch)
         memory.apply(batch)
     plan = memory.plan(1, 10)
-    pipe = client.pipeline(transaction=False)
-    queue_reads(pipe, keys, plan)
-    in_redis, _ = evidence_from(plan, pipe.execute())
+    in_redis = _evidence(client, keys, plan)
     assert in_redis.unit == memory.read(plan).unit == 4.0

@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Callable
 
 from backbeat.events.codec import encode
-from backbeat.simulator.catalogue import generated_catalogue
+from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.config import load_config
 from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulatedEvent, SimulationParams, Simulator
+from backbeat.simulator.engine import SimulatedEvent, SimulationParams
 from backbeat.simulator.markov import SessionModel
 from backbeat.simulator.responses import AcceptancePolicy, Steering
 from tests.simulator.conftest import DAY_MS, MONDAY
@@ -39,13 +39,15 @@ class ScriptedResponder:
 def run(
     responder: ScriptedResponder | None, users: int = 150, days: float = 3
 ) -> list[SimulatedEvent]:
-    simulator = Simulator(
-        CONFIG,
-        generated_catalogue(2000, 3),
-        SimulationParams(
-            start_ms=MONDAY, end_ms=MONDAY + int(days * DAY_MS), n_users=users, seed=3
-        ),
-        responder=responder,
+    simulator = build_simulator(
+        SimulatorOptions(
+            SimulationParams(
+                start_ms=MONDAY, end_ms=MONDAY + int(days * DAY_MS), n_users=users, seed=3
+            ),
+            CONFIG,
+            catalogue_size=2000,
+            responder=responder,
+        )
     )
     return list(simulator.events())
 

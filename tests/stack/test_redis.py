@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from backbeat.settings import Settings
-from backbeat.stack.redis import redis_client
+from offers.store_config import sync_client
 
 
 def test_redis_round_trip_with_ttl(local_stack: Settings) -> None:
-    client = redis_client(local_stack.redis)
+    client = sync_client(local_stack.redis)
     key = f"{local_stack.redis.key_prefix}test:roundtrip"
     with client.pipeline() as pipe:
         pipe.hset(key, mapping={"songs": 3, "level": "free"})
@@ -20,7 +20,7 @@ def test_redis_round_trip_with_ttl(local_stack: Settings) -> None:
 
 
 def test_it_is_the_server_we_started(local_stack: Settings) -> None:
-    info = redis_client(local_stack.redis).info("server")
+    info = sync_client(local_stack.redis).info("server")
     pid_file = local_stack.stack.state_dir / "run" / "redis.pid"
     assert info["process_id"] == int(pid_file.read_text())
     assert info["tcp_port"] == local_stack.redis.url.port

@@ -15,8 +15,8 @@ from backbeat.events.schemas import (
     StatusChangeEvent,
 )
 from backbeat.warehouse.rows import RawRow
-from dataflows.connectors.judgements_topic import encode_judgement
-from dataflows.connectors.offers_sink import encode_offer
+from dataflows.connectors.judgements_topic import judgement_record
+from dataflows.connectors.offers_sink import offer_record
 from offers.engine import Decision, offer_id
 from offers.recommender import Judgement
 
@@ -93,7 +93,7 @@ def raw_rows() -> list[RawRow]:
             decided + DAY,
             story.holdout,
         )
-        add("offers", decided, encode_offer(decision))
+        add("offers", decided, encode(offer_record(decision)))
         for i, reaction in enumerate(story.reactions):
             event = OfferEventRecord(
                 ts=decided + (i + 1) * MINUTE,
@@ -117,5 +117,5 @@ def raw_rows() -> list[RawRow]:
     for n, (user, day, recommender, popularity, served) in enumerate(JUDGED):
         at = T + day * DAY + 2 * DAY // 3 + n * 1000
         judged = Judgement(1.0, recommender, popularity, user, at, f"song-{n}", served)  # type: ignore[arg-type]
-        add("recommendation_judgements", at, encode_judgement(judged))
+        add("recommendation_judgements", at, encode(judgement_record(judged)))
     return rows

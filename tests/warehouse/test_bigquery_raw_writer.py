@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from backbeat.events.codec import encode
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse.bigquery.client import BigQueryConfigError
@@ -20,7 +21,7 @@ from backbeat.warehouse.freshness import freshness_sql
 from backbeat.warehouse.queries import QueryError
 from backbeat.warehouse.raw_schema import raw_columns
 from backbeat.warehouse.rows import DeadRow, RawRow
-from dataflows.connectors.offers_sink import encode_offer
+from dataflows.connectors.offers_sink import offer_record
 from offers.engine import Decision
 from tests.conftest import BigQueryEmulator
 
@@ -69,7 +70,7 @@ def test_an_offer_record_becomes_a_row_with_its_times_as_timestamps() -> None:
         expires_at_ms=KAFKA_MS + 7_200_000,
         holdout=True,
     )
-    row = RawRow("offers", 0, 3, KAFKA_MS, decision.decided_at_ms, encode_offer(decision))
+    row = RawRow("offers", 0, 3, KAFKA_MS, decision.decided_at_ms, encode(offer_record(decision)))
     message = table_proto("offers").message_class()
     message.ParseFromString(event_row_bytes(row, ingested_ms=KAFKA_MS + 5))
     assert (message.ts, message.expires_at) == (

@@ -17,10 +17,8 @@ import pytest
 from backbeat.emit.runs import run_replay
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
@@ -99,7 +97,7 @@ def sparkify(tmp_path_factory: pytest.TempPathFactory, eventsim_real: Path) -> I
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     root = tmp_path_factory.mktemp("simulated")
     params = SimulationParams(start_ms=MONDAY, end_ms=MONDAY + 3 * 86_400_000, n_users=150, seed=8)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(500, 8), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=500, catalogue_seed=8))
     sink = DirectRawSink(RawParquetWriter(root))
     events = []
     for simulated_event in simulator.events():

@@ -9,10 +9,8 @@ from pathlib import Path
 
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse.duckdb.compaction import RawCompactor
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
@@ -25,7 +23,7 @@ def _load(root: Path, days: int = 3) -> None:
     params = SimulationParams(
         start_ms=MONDAY, end_ms=MONDAY + days * 86_400_000, n_users=60, seed=2
     )
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(200, 2), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=200, catalogue_seed=2))
     sink = DirectRawSink(RawParquetWriter(root), batch_rows=300)  # many small files
     for event in simulator.events():
         sink.write(event.topic, event.key, encode(event.record))

@@ -1,0 +1,98 @@
+"""What the routes depend on, made once per app in its lifespan and kept on `app.state`:
+the store reader (Redis), the offer-event publisher (Kafka) and the API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated, TypeVar
+
+import redis.asyncio
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+
+from backbeat.events.codec import Record
+from backbeat.kafka.producer import KafkaDeliveryError, KafkaProducer
+from backbeat.settings.kafka import KafkaSettings
+from offers.api.keys import ApiKeys
+from offers.keys import RedisKeys
+from offers.store_reads import Read, StoreReads, read_async
+
+T = TypeVar("T")
+log = logging.getLogger("backbeat.api")
+
+
+class StoreReader:
+    """The offer store's reads (offers/store_reads.py, the same as `backbeat offers` runs)
+    on the API's asyncio client, so requests are served without a thread hop each."""
+
+    def __init__(self, client: redis.asyncio.Redis, keys: RedisKeys) -> None:
+        self.client = client
+        self.reads = StoreReads(keys)
+
+    async def __call__(self, read: Read[T]) -> T:
+        return await read_async(self.client, read)
+
+
+class EventPublisher:
+    """Records to Kafka, each confirmed before the request answers. The producer is made on
+    first use (lookups never need Kafka) and dropped after a failure, so the next request
+    starts afresh."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
+        self._producer: KafkaProducer | None = None
+
+    async def publish(self, record: Record, key: bytes) -> None:
+        """Raises KafkaDeliveryError if Kafka did not confirm within 5 s."""
+        if self._producer is None:
+            self._producer = KafkaProducer(self._settings, linger_ms=0)
+        producer = self._producer
+
+        def deliver() -> None:  # blocking: in a thread, so lookups keep being served
+            producer.publish(record, key)
+            producer.flush(timeout_s=5)
+
+        try:
+            await asyncio.to_thread(deliver)
+        except KafkaDeliveryError:
+            self._producer = None
+            raise
+
+    def close(self) -> None:
+        """Let in-flight records go, briefly; the producer is dropped either way."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout_s=5)
+            except KafkaDeliveryError as exc:
+                log.warning("offer events not delivered at shutdown: %s", exc)
+
+
+def _reader(request: Request) -> StoreReader:
+    reader: StoreReader = request.app.state.reader
+    return reader
+
+
+def _publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.publisher
+    return publisher
+
+
+Reader = Annotated[StoreReader, Depends(_reader)]
+Publisher = Annotated[EventPublisher, Depends(_publisher)]
+
+
+async def api_key(
+    request: Request,
+    presented: Annotated[str | None, Depends(APIKeyHeader(name="X-API-Key", auto_error=False))],
+) -> None:
+    """The key again, for the schema's security scheme (middleware.Gatekeeper has already
+    refused a request without one, before its body was read)."""
+    keys: ApiKeys = request.app.state.api_keys
+    if not keys.allows(presented):
+        raise HTTPException(401, "a valid X-API-Key header is required")
+
+
+#: The dependencies of every /v1 route.
+SECURED = [Depends(api_key)]

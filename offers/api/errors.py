@@ -1,0 +1,57 @@
+"""How the API answers what went wrong: Redis down or slow is a 503 (logged once a minute,
+not once a request), a bad request a 422 that says which field and why without echoing it,
+anything else a 500 without a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("backbeat.api")
+
+
+class OutageLog:
+    """One warning when Redis fails, then one a minute with the count: an outage under load
+    must not write a line per request."""
+
+    def __init__(self, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self._clock = clock
+        self._last: float | None = None
+        self._since = 0
+
+    def failed(self, what: str) -> None:
+        now = self._clock()
+        self._since += 1
+        if self._last is None or now - self._last >= self.every_s:
+            log.warning(
+                "Redis unavailable (%d failed calls since the last warning): %s", self._since, what
+            )
+            self._last, self._since = now, 0
+
+
+def add_error_handlers(app: FastAPI, outages: OutageLog) -> None:
+    @app.exception_handler(redis.RedisError)
+    async def redis_unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
+        outages.failed(f"{request.url.path}: {exc}")
+        return JSONResponse({"detail": "the offer store (Redis) is unavailable"}, 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad value back: a large body would come back whole.
+        detail = [
+            {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, 422)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse({"detail": "internal error"}, 500)
