@@ -73,7 +73,7 @@ def test_demo_completes_and_its_summary_matches_the_warehouse(demo_stack: DemoSt
     assert summary["raw_rows"] == raw
     for topic in ("listen_events", "page_view_events", "auth_events"):
         assert summary["events_per_topic"][topic] == raw[topic] > 0
-    for table in ("vault.hub_user", "vault.tlink_play", "marts.song_plays", "marts.sessions"):
+    for table in ("vault.hub_user", "vault.t_link_play", "marts.song_plays", "marts.sessions"):
         (count,) = warehouse.query(f"SELECT COUNT(*) FROM {table}").rows[0]
         assert summary["table_rows"][table] == count, table
     assert summary["layer_rows"]["raw"] == sum(raw.values())

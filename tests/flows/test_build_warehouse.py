@@ -62,7 +62,7 @@ def test_build_flow_runs_on_the_server_and_publishes_artifacts(
     table = published["warehouse-build"]
     rows = table if isinstance(table, list) else json.loads(str(table))
     by_model = {row["model"]: row for row in rows}
-    assert by_model["vault.tlink_play"]["rows_written"] == 6820
+    assert by_model["vault.t_link_play"]["rows_written"] == 6820
     assert "vault" in str(published["warehouse-build-summary"])
 
 

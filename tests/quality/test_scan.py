@@ -16,6 +16,7 @@ from backbeat.quality.report import markdown_report
 from backbeat.quality.runner import scan_warehouse
 from backbeat.quality.scan import UNVERIFIED_CHECK, QualityScan
 from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.quality import DuckDBQualityTarget
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
@@ -60,7 +61,7 @@ def test_real_eventsim_data_passes_every_contract(warehouse: Path) -> None:
     scan = scan_warehouse(settings_for(warehouse))
     assert scan.failed == [], markdown_report(scan)
     contracts = {r.contract for r in scan.results}
-    assert {"raw.listen_events", "vault.tlink_play", "marts.song_plays"} <= contracts
+    assert {"raw.listen_events", "vault.t_link_play", "marts.song_plays"} <= contracts
     assert len(contracts) == 38  # every raw table and every stored model
     kinds = {r.check_type for r in scan.results}
     assert {
@@ -78,14 +79,11 @@ def test_real_eventsim_data_passes_every_contract(warehouse: Path) -> None:
 
 def test_simulated_data_passes_every_contract(tmp_path: Path) -> None:
     from backbeat.events.codec import encode
-    from backbeat.simulator.catalogue import generated_catalogue
-    from backbeat.simulator.config import load_config
-    from backbeat.simulator.default_model import CONFIG_PATH
-    from backbeat.simulator.engine import SimulationParams, Simulator
+    from backbeat.simulator.engine import SimulationParams
 
     start = 1_790_000_000_000
     params = SimulationParams(start_ms=start, end_ms=start + 2 * 86_400_000, n_users=200, seed=4)
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(500, 4), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=500, catalogue_seed=4))
     sink = DirectRawSink(RawParquetWriter(tmp_path))
     for event in simulator.events():
         sink.write(event.topic, event.key, encode(event.record))
@@ -159,12 +157,12 @@ def test_data_loaded_longer_ago_than_the_sla_fails_freshness(warehouse: Path) ->
 def test_a_link_key_missing_from_its_hub_fails_the_reference_check(warehouse: Path) -> None:
     plant(
         warehouse,
-        "vault/tlink_play",
+        "vault/t_link_play",
         f"""SELECT * REPLACE ('{"f" * 32}' AS user_hk, MD5(play_hk || 'planted') AS play_hk)
-            FROM vault.tlink_play LIMIT 2""",
+            FROM vault.t_link_play LIMIT 2""",
     )
     scan = scan_warehouse(settings_for(warehouse))
-    assert failed(scan) == {"vault.tlink_play.user_hk: invalid (user_hk is in vault/hub_user)"}
+    assert failed(scan) == {"vault.t_link_play.user_hk: invalid (user_hk is in vault/hub_user)"}
     (dangling,) = scan.failed
     assert dangling.value == 2
 

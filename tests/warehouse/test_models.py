@@ -12,6 +12,7 @@ from sqlglot import exp
 from backbeat.settings import get_settings
 from backbeat.warehouse.bigquery.warehouse import BigQueryWarehouse
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+from backbeat.warehouse.models.macros import hash_key
 from backbeat.warehouse.models.render import lint, render
 from backbeat.warehouse.models.spec import (
     ModelError,
@@ -130,16 +131,17 @@ def test_staging_is_inlined_unless_the_build_kept_it_as_a_table() -> None:
     assert staging_refs(kept) == ({"staging__logins", "staging__plan_changes"}, set(kept))
 
 
-#: The hash expressions the staging models use, on sample values (see warehouse_sql/README.md).
-HASHES = """
+#: The hash key macro the staging and vault models use, on sample values (see
+#: warehouse_sql/README.md and backbeat/warehouse/models/macros.py).
+_AGENT = """TRIM('"Mozilla/5.0"', '"')"""
+HASHES = f"""
 SELECT
-  TO_HEX(MD5(CONCAT(CAST(38 AS STRING), '|', CAST(0 AS STRING), '|',
-    CAST(UNIX_MILLIS(TIMESTAMP_MILLIS(1541105830796)) AS STRING)))) AS event_hk,
-  TO_HEX(MD5(CAST(39 AS STRING))) AS user_hk,
-  TO_HEX(MD5(CONCAT('Björk', '|', 'Jóga', '|', FORMAT('%.5f', 305.3177)))) AS song_hk,
-  TO_HEX(MD5(CONCAT(COALESCE(CAST(NULL AS STRING), ''), '|', 'Tampa', '|', 'FL'))) AS location_hk,
-  TO_HEX(MD5(TRIM('"Mozilla/5.0"', '"'))) AS user_agent_hk,
-  REPEAT('0', 32) AS ghost_hk
+  {hash_key("38", "0", "UNIX_MILLIS(TIMESTAMP_MILLIS(1541105830796))")} AS event_hk,
+  {hash_key("39")} AS user_hk,
+  {hash_key("'Björk'", "'Jóga'", "FORMAT('%.5f', 305.3177)")} AS song_hk,
+  {hash_key("CAST(NULL AS STRING)", "'Tampa'", "'FL'")} AS location_hk,
+  {hash_key('''TRIM('"Mozilla/5.0"', '"')''')} AS user_agent_hk,
+  {hash_key("CAST(NULL AS INT64)", ghost_if="TRUE")} AS ghost_hk
 """
 
 

@@ -11,10 +11,8 @@ import pytest
 
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
-from backbeat.simulator.catalogue import generated_catalogue
-from backbeat.simulator.config import load_config
-from backbeat.simulator.default_model import CONFIG_PATH
-from backbeat.simulator.engine import SimulationParams, Simulator
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import default_models
@@ -40,7 +38,7 @@ def simulated_records(days: int = 3, users: int = 120, seed: int = 5) -> Records
     params = SimulationParams(
         start_ms=MONDAY, end_ms=MONDAY + days * DAY_MS, n_users=users, seed=seed
     )
-    simulator = Simulator(load_config(CONFIG_PATH), generated_catalogue(400, seed), params)
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=400, catalogue_seed=seed))
     return [
         (e.topic, e.key, encode(e.record), e.record.ts)  # type: ignore[attr-defined]
         for e in simulator.events()
@@ -98,7 +96,7 @@ def test_every_key_resolves_to_its_hub_or_the_ghost(built: Path) -> None:
             checked += 1
     assert checked >= 15
     ghosts = warehouse.query(
-        "SELECT COUNT(*) FROM vault.tlink_page_view WHERE user_hk = REPEAT('0', 32)"
+        "SELECT COUNT(*) FROM vault.t_link_page_view WHERE user_hk = REPEAT('0', 32)"
     ).rows
     assert ghosts[0][0] > 0, "guests' page views should point at the ghost user"
 
@@ -127,7 +125,7 @@ def test_satellites_only_record_changes(built: Path) -> None:
             "WHERE previous = hashdiff"
         ).rows[0]
         assert repeats == 0, model.name
-    plans = warehouse.query("SELECT COUNT(*), COUNT(DISTINCT user_hk) FROM vault.sat_user_plan")
+    plans = warehouse.query("SELECT COUNT(*), COUNT(DISTINCT user_hk) FROM vault.eff_sat_user_plan")
     rows, users = plans.rows[0]
     assert rows > users, "someone upgraded or downgraded: the plan history has changes"
 
@@ -161,7 +159,7 @@ def test_late_events_are_picked_up_by_the_next_build(tmp_path: Path, records: Re
     first = build(root)
     load(root, late, ingested_ms=MONDAY + 11 * DAY_MS)  # older events, loaded later
     second = build(root)
-    assert second.rows_added("vault.tlink") == sum(
+    assert second.rows_added("vault.t_link") == sum(
         1
         for topic, *_ in late
         if topic in ("listen_events", "page_view_events", "auth_events", "status_change_events")
@@ -174,7 +172,7 @@ def test_late_events_are_picked_up_by_the_next_build(tmp_path: Path, records: Re
     build(reference)
     late_vault, reference_vault = vault_contents(root), vault_contents(reference)
     for table in reference_vault:
-        if table.startswith(("hub_", "link_", "tlink_")):
+        if table.startswith(("hub_", "link_", "t_link_")):
             assert late_vault[table] == reference_vault[table], table
     # Marts rebuilt by partition after the late load equal a build of everything at once.
     for name in (
@@ -210,16 +208,16 @@ def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
     build(root)
     builder = duckdb_build(root)
     watermark = builder.store.last_until()
-    everything = vault_contents(root)["tlink_play"]
-    shutil.rmtree(root / "vault" / "tlink_play")  # as if the model were new: no history yet
+    everything = vault_contents(root)["t_link_play"]
+    shutil.rmtree(root / "vault" / "t_link_play")  # as if the model were new: no history yet
 
     second_day = builder.run(backfill=(date(2024, 1, 2), date(2024, 1, 2)))
-    plays = vault_contents(root)["tlink_play"]
+    plays = vault_contents(root)["t_link_play"]
     assert plays and {row[7] for row in plays} == {date(2024, 1, 2)}  # played_date
-    assert second_day.rows_added("vault.tlink_play") == len(plays)
+    assert second_day.rows_added("vault.t_link_play") == len(plays)
 
     builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
-    assert vault_contents(root)["tlink_play"] == everything
+    assert vault_contents(root)["t_link_play"] == everything
     again = builder.run(backfill=(date(2024, 1, 1), date(2024, 1, 31)))
     assert sum(r.rows_added for r in again.runs if r.materialized == "incremental") == 0
     assert builder.store.last_until() == watermark

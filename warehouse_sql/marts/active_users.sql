@@ -16,7 +16,7 @@ columns:
 --- */
 WITH daily AS (
   SELECT DISTINCT viewed_date AS activity_date, level, user_hk
-  FROM vault.tlink_page_view
+  FROM vault.t_link_page_view
   WHERE user_hk != REPEAT('0', 32) AND level IS NOT NULL
     AND DATE_DIFF(@touched_first, viewed_date, DAY) < 30
     AND DATE_DIFF(viewed_date, @touched_last, DAY) < 30

@@ -22,7 +22,7 @@ WITH per_artist AS (
     COUNT(*) AS plays,
     SUM(CAST(ROUND(play.duration_s * 100000) AS INT64)) / 100000 AS listened_s,
     COUNTIF(play.level = 'paid') AS paid_plays
-  FROM vault.tlink_play AS play
+  FROM vault.t_link_play AS play
   JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
   WHERE DATE_TRUNC(play.played_date, MONTH)
     BETWEEN DATE_TRUNC(@touched_first, MONTH) AND DATE_TRUNC(@touched_last, MONTH)

@@ -24,7 +24,7 @@ WITH plays AS (
     COUNT(*) AS plays,
     COUNT(DISTINCT user_hk) AS distinct_listeners,
     COUNT(DISTINCT song_hk) AS distinct_songs
-  FROM vault.tlink_play
+  FROM vault.t_link_play
   WHERE played_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2
 ),
@@ -35,7 +35,7 @@ views AS (
     COUNT(DISTINCT session_hk) AS sessions,
     COUNT(*) AS page_views,
     COUNTIF(page = 'Error' OR status = 404) AS errors
-  FROM vault.tlink_page_view
+  FROM vault.t_link_page_view
   WHERE viewed_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2
 )

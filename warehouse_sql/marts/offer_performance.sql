@@ -28,7 +28,7 @@ columns:
 --- */
 WITH decided AS (
   SELECT offer_hk, user_hk, offer_type, holdout, decided_at, decided_date
-  FROM vault.tlink_offer
+  FROM vault.t_link_offer
   WHERE DATE_DIFF(@touched_first, decided_date, DAY) <= @conversion_days
     AND decided_date <= @touched_last
 ),
@@ -37,7 +37,7 @@ reactions AS (
     offer_hk,
     LOGICAL_OR(event_type = 'impression') AS shown,
     LOGICAL_OR(event_type = 'accept') AS accepted
-  FROM vault.tlink_offer_event
+  FROM vault.t_link_offer_event
   WHERE offer_hk IN (SELECT offer_hk FROM decided)
   GROUP BY offer_hk
 ),
@@ -47,7 +47,7 @@ plan_changes AS (
     LOGICAL_OR(later_change.previous_level = 'free') AS upgraded,
     LOGICAL_OR(later_change.previous_level = 'paid') AS downgraded
   FROM decided
-  JOIN vault.tlink_plan_change AS later_change
+  JOIN vault.t_link_plan_change AS later_change
     ON later_change.user_hk = decided.user_hk
     AND later_change.changed_at > decided.decided_at
     AND TIMESTAMP_DIFF(later_change.changed_at, decided.decided_at, SECOND) <= @conversion_days * 86400
@@ -56,7 +56,7 @@ plan_changes AS (
 cancellations AS (
   SELECT DISTINCT decided.offer_hk
   FROM decided
-  JOIN vault.tlink_page_view AS later_view
+  JOIN vault.t_link_page_view AS later_view
     ON later_view.user_hk = decided.user_hk
     AND later_view.page = 'Cancellation Confirmation'
     AND later_view.viewed_at > decided.decided_at

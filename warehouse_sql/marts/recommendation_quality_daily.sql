@@ -30,6 +30,6 @@ SELECT
   COUNTIF(popularity_hit) / COUNT(*) AS popularity_hit_rate,
   SAFE_DIVIDE(COUNTIF(recommender_hit), COUNTIF(popularity_hit)) AS ratio,
   COUNTIF(served = 'popularity') AS served_popularity
-FROM vault.tlink_recommendation_judgement
+FROM vault.t_link_recommendation_judgement
 WHERE played_date BETWEEN @touched_first AND @touched_last
 GROUP BY played_date

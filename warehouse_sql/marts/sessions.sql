@@ -23,7 +23,7 @@ columns:
 WITH candidates AS (
   -- every session that started in the partitions rewritten has a page view in this range
   SELECT DISTINCT session_hk
-  FROM vault.tlink_page_view
+  FROM vault.t_link_page_view
   WHERE DATE_DIFF(@touched_first, viewed_date, DAY) <= 1 AND viewed_date <= @touched_last
 ),
 views AS (
@@ -33,7 +33,7 @@ views AS (
     view.item_in_session,
     view.page,
     listener.user_id
-  FROM vault.tlink_page_view AS view
+  FROM vault.t_link_page_view AS view
   JOIN candidates ON candidates.session_hk = view.session_hk
   JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
 ),

@@ -10,7 +10,7 @@ description: >
   adds the plays the vault gained since the mart's newest row (by load time), so a build
   that stopped between the vault and the marts is caught up by the next one.
 columns:
-  play_id: {type: STRING, doc: "the play's key (vault.tlink_play.play_hk)"}
+  play_id: {type: STRING, doc: "the play's key (vault.t_link_play.play_hk)"}
   played_at: {type: TIMESTAMP, doc: when the song started (UTC)}
   play_date: {type: DATE, doc: UTC date of played_at}
   user_id: {type: INT64, doc: the listener}
@@ -24,7 +24,7 @@ columns:
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
 --- */
 WITH new_plays AS (
-  SELECT * FROM vault.tlink_play
+  SELECT * FROM vault.t_link_play
   WHERE load_ts > (
     SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') FROM marts.song_plays
   )

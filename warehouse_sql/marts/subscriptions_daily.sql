@@ -18,7 +18,7 @@ WITH changes AS (
     DATE(changed_at) AS activity_date,
     COUNTIF(new_level = 'paid') AS upgrades,
     COUNTIF(new_level = 'free') AS downgrades
-  FROM vault.tlink_plan_change
+  FROM vault.t_link_plan_change
   WHERE DATE(changed_at) BETWEEN @touched_first AND @touched_last
   GROUP BY 1
 ),
@@ -27,7 +27,7 @@ activity AS (
     viewed_date AS activity_date,
     COUNTIF(page = 'Cancellation Confirmation') AS cancellations,
     COUNT(DISTINCT IF(level = 'free' AND user_hk != REPEAT('0', 32), user_hk, NULL)) AS free_users
-  FROM vault.tlink_page_view
+  FROM vault.t_link_page_view
   WHERE viewed_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1
 )

@@ -23,7 +23,7 @@ WITH per_song AS (
     track.song,
     COUNT(DISTINCT play.user_hk) AS distinct_listeners,
     COUNT(*) AS plays
-  FROM vault.tlink_play AS play
+  FROM vault.t_link_play AS play
   JOIN vault.hub_song AS track ON track.song_hk = play.song_hk
   WHERE play.played_date BETWEEN @touched_first AND @touched_last
   GROUP BY 1, 2, 3

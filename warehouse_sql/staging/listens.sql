@@ -23,44 +23,24 @@ names AS (
 repaired_once AS (
   SELECT
     * REPLACE (
-      IF(
-        REGEXP_CONTAINS(artist, r'^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3})*$')
-          AND REGEXP_CONTAINS(artist, r'[\xC2-\xF4]'),
-        SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS(artist))),
-        artist
-      ) AS artist,
-      IF(
-        REGEXP_CONTAINS(song, r'^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3})*$')
-          AND REGEXP_CONTAINS(song, r'[\xC2-\xF4]'),
-        SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS(song))),
-        song
-      ) AS song
+      {{ repair_mojibake('artist') }} AS artist,
+      {{ repair_mojibake('song') }} AS song
     )
   FROM names
 ),
 repaired AS (
   SELECT
     * REPLACE (
-      IF(
-        REGEXP_CONTAINS(artist, r'^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3})*$')
-          AND REGEXP_CONTAINS(artist, r'[\xC2-\xF4]'),
-        SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS(artist))),
-        artist
-      ) AS artist,
-      IF(
-        REGEXP_CONTAINS(song, r'^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3})*$')
-          AND REGEXP_CONTAINS(song, r'[\xC2-\xF4]'),
-        SAFE_CONVERT_BYTES_TO_STRING(CODE_POINTS_TO_BYTES(TO_CODE_POINTS(song))),
-        song
-      ) AS song
+      {{ repair_mojibake('artist') }} AS artist,
+      {{ repair_mojibake('song') }} AS song
     )
   FROM repaired_once
 ),
 tracks AS (
   SELECT
     *,
-    TO_HEX(MD5(CONCAT(artist, '|', song, '|', FORMAT('%.5f', raw_duration)))) AS song_hk,
-    TO_HEX(MD5(artist)) AS artist_hk
+    {{ hash_key('artist', 'song', "FORMAT('%.5f', raw_duration)") }} AS song_hk,
+    {{ hash_key('artist') }} AS artist_hk
   FROM repaired
 ),
 plays AS (
@@ -96,17 +76,13 @@ SELECT
   artist,
   song,
   duration AS duration_s,
-  TO_HEX(MD5(CONCAT(CAST(sessionId AS STRING), '|', CAST(itemInSession AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS event_hk,
-  IF(userId IS NULL, REPEAT('0', 32), TO_HEX(MD5(CAST(userId AS STRING)))) AS user_hk,
-  TO_HEX(MD5(CAST(sessionId AS STRING))) AS session_hk,
+  {{ hash_key('sessionId', 'itemInSession', 'UNIX_MILLIS(ts)') }} AS event_hk,
+  {{ hash_key('userId', ghost_if='userId IS NULL') }} AS user_hk,
+  {{ hash_key('sessionId') }} AS session_hk,
   song_hk,
   artist_hk,
-  IF(
-    zip IS NULL AND city IS NULL,
-    REPEAT('0', 32),
-    TO_HEX(MD5(CONCAT(COALESCE(zip, ''), '|', COALESCE(city, ''), '|', COALESCE(state, ''))))
-  ) AS location_hk,
-  IF(userAgent IS NULL, REPEAT('0', 32), TO_HEX(MD5(TRIM(userAgent, '"')))) AS user_agent_hk,
+  {{ hash_key('zip', 'city', 'state', ghost_if='zip IS NULL AND city IS NULL') }} AS location_hk,
+  {{ hash_key("TRIM(userAgent, '\"')", ghost_if='userAgent IS NULL') }} AS user_agent_hk,
   _topic AS record_source,
   _ingested_at
 FROM plays

@@ -11,9 +11,9 @@ SELECT
   itemInSession AS item_in_session,
   success,
   level,
-  TO_HEX(MD5(CONCAT(CAST(sessionId AS STRING), '|', CAST(itemInSession AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS event_hk,
-  IF(userId IS NULL, REPEAT('0', 32), TO_HEX(MD5(CAST(userId AS STRING)))) AS user_hk,
-  TO_HEX(MD5(CAST(sessionId AS STRING))) AS session_hk,
+  {{ hash_key('sessionId', 'itemInSession', 'UNIX_MILLIS(ts)') }} AS event_hk,
+  {{ hash_key('userId', ghost_if='userId IS NULL') }} AS user_hk,
+  {{ hash_key('sessionId') }} AS session_hk,
   _topic AS record_source,
   _ingested_at
 FROM raw.auth_events

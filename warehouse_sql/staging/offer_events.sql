@@ -5,9 +5,9 @@ materialized: ephemeral
 description: What users did with offers, as the app reported it through the offer API.
 --- */
 SELECT
-  TO_HEX(MD5(CONCAT(offer_id, '|', type, '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS offer_event_hk,
-  TO_HEX(MD5(offer_id)) AS offer_hk,
-  TO_HEX(MD5(CAST(user_id AS STRING))) AS user_hk,
+  {{ hash_key('offer_id', 'type', 'UNIX_MILLIS(ts)') }} AS offer_event_hk,
+  {{ hash_key('offer_id') }} AS offer_hk,
+  {{ hash_key('user_id') }} AS user_hk,
   type AS event_type,
   ts AS happened_at,
   _topic AS record_source,

@@ -6,9 +6,9 @@ description: Offers the sessions dataflow decided (holdout ones too), typed, wit
 --- */
 SELECT
   offer_id,
-  TO_HEX(MD5(offer_id)) AS offer_hk,
+  {{ hash_key('offer_id') }} AS offer_hk,
   user_id,
-  TO_HEX(MD5(CAST(user_id AS STRING))) AS user_hk,
+  {{ hash_key('user_id') }} AS user_hk,
   rule_id,
   offer_type,
   reason,

@@ -23,16 +23,12 @@ SELECT
   gender,
   registration AS registered_at,
   tag,
-  TO_HEX(MD5(CONCAT(CAST(sessionId AS STRING), '|', CAST(itemInSession AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING)))) AS event_hk,
-  IF(userId IS NULL, REPEAT('0', 32), TO_HEX(MD5(CAST(userId AS STRING)))) AS user_hk,
-  TO_HEX(MD5(CAST(sessionId AS STRING))) AS session_hk,
-  TO_HEX(MD5(page)) AS page_hk,
-  IF(
-    zip IS NULL AND city IS NULL,
-    REPEAT('0', 32),
-    TO_HEX(MD5(CONCAT(COALESCE(zip, ''), '|', COALESCE(city, ''), '|', COALESCE(state, ''))))
-  ) AS location_hk,
-  IF(userAgent IS NULL, REPEAT('0', 32), TO_HEX(MD5(TRIM(userAgent, '"')))) AS user_agent_hk,
+  {{ hash_key('sessionId', 'itemInSession', 'UNIX_MILLIS(ts)') }} AS event_hk,
+  {{ hash_key('userId', ghost_if='userId IS NULL') }} AS user_hk,
+  {{ hash_key('sessionId') }} AS session_hk,
+  {{ hash_key('page') }} AS page_hk,
+  {{ hash_key('zip', 'city', 'state', ghost_if='zip IS NULL AND city IS NULL') }} AS location_hk,
+  {{ hash_key("TRIM(userAgent, '\"')", ghost_if='userAgent IS NULL') }} AS user_agent_hk,
   _topic AS record_source,
   _ingested_at
 FROM raw.page_view_events

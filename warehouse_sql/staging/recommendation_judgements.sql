@@ -5,8 +5,8 @@ materialized: ephemeral
 description: Plays the sessions dataflow judged against the rankers, typed, with hash keys.
 --- */
 SELECT
-  TO_HEX(MD5(CONCAT(CAST(user_id AS STRING), '|', CAST(UNIX_MILLIS(ts) AS STRING), '|', song_id))) AS judgement_hk,
-  TO_HEX(MD5(CAST(user_id AS STRING))) AS user_hk,
+  {{ hash_key('user_id', 'UNIX_MILLIS(ts)', 'song_id') }} AS judgement_hk,
+  {{ hash_key('user_id') }} AS user_hk,
   song_id,
   served,
   recommender_hit,

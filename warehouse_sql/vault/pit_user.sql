@@ -13,16 +13,16 @@ columns:
   user_hk: {type: STRING, doc: the user (vault.hub_user)}
   snapshot_date: {type: DATE, doc: the day (UTC) the pointers are valid at the end of}
   profile_effective_from: {type: TIMESTAMP, doc: "key of the vault.sat_user_profile row in effect (with user_hk)"}
-  plan_effective_from: {type: TIMESTAMP, doc: "key of the vault.sat_user_plan row in effect (with user_hk)"}
-  level: {type: STRING, doc: the plan level in effect (from that sat_user_plan row)}
+  plan_effective_from: {type: TIMESTAMP, doc: "key of the vault.eff_sat_user_plan row in effect (with user_hk)"}
+  level: {type: STRING, doc: the plan level in effect (from that eff_sat_user_plan row)}
 --- */
 WITH first_days AS (
   SELECT user_hk, MIN(DATE(effective_from)) AS first_day
-  FROM vault.sat_user_plan
+  FROM vault.eff_sat_user_plan
   GROUP BY user_hk
 ),
 newest AS (
-  SELECT MAX(viewed_date) AS last_day FROM vault.tlink_page_view
+  SELECT MAX(viewed_date) AS last_day FROM vault.t_link_page_view
 ),
 spine AS (
   SELECT first_days.user_hk, snapshot_date
@@ -39,7 +39,7 @@ plans AS (
     plan.effective_from AS plan_effective_from,
     plan.level
   FROM spine
-  JOIN vault.sat_user_plan AS plan
+  JOIN vault.eff_sat_user_plan AS plan
     ON plan.user_hk = spine.user_hk AND DATE(plan.effective_from) <= spine.snapshot_date
   QUALIFY ROW_NUMBER() OVER (
     PARTITION BY spine.user_hk, spine.snapshot_date ORDER BY plan.effective_from DESC

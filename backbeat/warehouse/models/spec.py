@@ -38,6 +38,13 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from backbeat.warehouse.models.declared import (
+    DeclarationError,
+    declared_kind,
+    expand_macros,
+    render_declared,
+)
+
 #: The models: `warehouse_sql/` of the checkout, or the copy a wheel carries.
 _CHECKOUT_SQL = Path(__file__).resolve().parents[3] / "warehouse_sql"
 SQL_ROOT: Final = _CHECKOUT_SQL if _CHECKOUT_SQL.is_dir() else Path(__file__).parent / "_sql"
@@ -110,7 +117,20 @@ _REFERENCE = re.compile(r"\b(?P<layer>raw|staging|vault|marts)\.(?P<name>[a-z_][
 
 
 def parse_model(path: Path, text: str) -> Model:
-    """A model from its file's text; `path` names it in errors and places it in a layer."""
+    """A model from its file's text; `path` names it in errors and places it in a layer.
+
+    `<name>.sql`: a YAML header in a leading comment, then the SELECT (macros expanded).
+    `<name>.yml`: a declared vault table, the header and its declaration in one YAML file
+    (declared.py renders the SELECT).
+    """
+    if path.suffix == ".yml":
+        try:
+            header = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise _fail(path, f"not YAML: {exc}") from None
+        if isinstance(header, dict):
+            header.setdefault("materialized", "incremental")
+        return _model(path, header, None)
     match = _HEADER.match(text)
     if match is None:
         raise _fail(path, "missing the `/* --- yaml --- */` header")
@@ -118,6 +138,11 @@ def parse_model(path: Path, text: str) -> Model:
         header = yaml.safe_load(match["yaml"])
     except yaml.YAMLError as exc:
         raise _fail(path, f"header is not YAML: {exc}") from None
+    return _model(path, header, match["sql"])
+
+
+def _model(path: Path, header: Any, body: str | None) -> Model:
+    """A model from its header and hand-written SQL (None: a declared one)."""
     if not isinstance(header, dict):
         raise _fail(path, "header must be a YAML mapping")
     missing = {"name", "grain", "materialized"} - set(header)
@@ -127,7 +152,7 @@ def parse_model(path: Path, text: str) -> Model:
     if layer != path.parent.name or layer not in LAYERS or not name:
         raise _fail(path, f"name must be `{path.parent.name}.<model>`, got {header['name']!r}")
     if name != path.stem:
-        raise _fail(path, f"the file must be named after the model ({name}.sql)")
+        raise _fail(path, f"the file must be named after the model ({name}{path.suffix})")
     materialized = header["materialized"]
     if materialized not in ("ephemeral", "incremental", "table", "partitions"):
         raise _fail(path, f"unknown materialization {materialized!r}")
@@ -151,7 +176,18 @@ def parse_model(path: Path, text: str) -> Model:
     for wanted in (*key, *cluster_by, *([partition_by] if partition_by else [])):
         if wanted not in names:
             raise _fail(path, f"`{wanted}` is not one of its columns")
-    sql = match["sql"].strip().rstrip(";")
+    try:
+        if body is None:
+            if layer != "vault" or materialized != "incremental":
+                raise DeclarationError("declared tables are incremental vault tables")
+            kind = declared_kind(header)
+            types = {c.name: c.type for c in columns}
+            sql = render_declared(kind, header[kind], f"{layer}.{name}", key, types)
+        else:
+            sql = expand_macros(body)
+    except DeclarationError as exc:
+        raise _fail(path, str(exc)) from None
+    sql = sql.strip().rstrip(";")
     depends_on = frozenset(
         f"{m['layer']}.{m['name']}"
         for m in _REFERENCE.finditer(re.sub(r"--[^\n]*", "", sql))
@@ -178,7 +214,8 @@ def load_models(root: Path = SQL_ROOT) -> dict[str, Model]:
     """Every model under `root`, by full name (`vault.hub_user`)."""
     models: dict[str, Model] = {}
     for layer in LAYERS:
-        for path in sorted((root / layer).glob("*.sql")):
+        declared = [p for p in (root / layer).glob("*.yml") if not p.name.endswith(".contract.yml")]
+        for path in sorted([*(root / layer).glob("*.sql"), *declared]):
             model = parse_model(path, path.read_text(encoding="utf-8"))
             models[model.full_name] = model
     for model in models.values():
