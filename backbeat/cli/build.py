@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from backbeat.cli._utilities import console, err_console, exit_with_error, print_json
+from backbeat.cli._utilities import (
+    console,
+    err_console,
+    exit_with_error,
+    print_json,
+    stop_on_signals,
+)
 from backbeat.settings import get_settings
 from backbeat.warehouse import QueryError, open_build
 
@@ -32,15 +39,39 @@ def build(
         typer.Option("--to", formats=["%Y-%m-%d"], help="...to this date (default: --from)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    continuous: Annotated[
+        bool,
+        typer.Option(
+            "--continuous",
+            help="Build again and again, each build a run of the build-warehouse flow on the "
+            "configured Prefect API, until Ctrl-C or SIGTERM.",
+        ),
+    ] = False,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every",
+            min=1,
+            help="With --continuous: seconds from one build's start to the next "
+            "(default BACKBEAT_WAREHOUSE_BUILD_EVERY_SECONDS).",
+        ),
+    ] = None,
 ) -> None:
     """Build the vault and marts from the raw rows loaded since the last build.
 
     With --from/--to, a backfill: every raw row of those event dates is read again, whenever
     it was loaded (what the vault has is kept, nothing is doubled); the watermark of the
-    incremental builds is left alone.
+    incremental builds is left alone. With --continuous, the marts follow the stream.
     """
     if last is not None and first is None:
         exit_with_error("--to needs --from")
+    if continuous:
+        if first is not None or as_json:
+            exit_with_error("--continuous builds incrementally: no --from/--to or --json")
+        _build_continuously(every)
+        return
+    if every is not None:
+        exit_with_error("--every needs --continuous")
     backfill = (first.date(), (last or first).date()) if first else None
     try:
         warehouse_build = open_build(get_settings())
@@ -126,6 +157,53 @@ def models(
     for model in build_order(found):
         table.add_row(model.full_name, model.materialized, " ".join(model.grain.split()))
     console.print(table)
+
+
+def _build_continuously(every: float | None) -> None:
+    from flows.continuous import ContinuousReport, build_continuously
+    from flows.prefect_server import using_prefect_api
+
+    settings = get_settings()
+    every_s = every if every is not None else settings.warehouse.build_every_seconds
+    err_console.print(
+        f"building every {every_s:g} s as runs of build-warehouse on "
+        f"{settings.prefect.api_url} (Ctrl-C stops after the build in progress)",
+        highlight=False,
+    )
+
+    def built(result: dict[str, Any], seconds: float) -> None:
+        err_console.print(
+            f"build {result['build_id']}: {result['vault_rows']:,} vault rows, "
+            f"{result['marts_rows']:,} mart rows, {seconds:.1f} s",
+            highlight=False,
+        )
+
+    def failed(exc: BaseException) -> None:
+        err_console.print(f"[yellow]a build failed, the next starts on time: {exc}[/]")
+
+    stop = threading.Event()
+    reports: list[ContinuousReport] = []
+
+    def run() -> None:
+        with using_prefect_api(settings):
+            reports.append(build_continuously(every_s, stop, on_build=built, on_failure=failed))
+
+    # Off the main thread, Prefect's flow engine installs no SIGTERM handler of its own (it
+    # would end the build in progress with an error): Ctrl-C and SIGTERM reach stop_on_signals,
+    # and the build in progress finishes. A second one ends the process (a daemon thread).
+    builds = threading.Thread(target=run, name="continuous-builds", daemon=True)
+    with stop_on_signals(stop):
+        builds.start()
+        while builds.is_alive():
+            builds.join(0.5)
+    if not reports:
+        exit_with_error("the continuous builds stopped unexpectedly (see above)")
+    report = reports[0]
+    err_console.print(
+        f"stopped after {report.builds:,} builds ({report.failed:,} failed): "
+        f"{report.vault_rows:,} vault rows, {report.marts_rows:,} mart rows",
+        highlight=False,
+    )
 
 
 @app.command()

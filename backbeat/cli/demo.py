@@ -38,15 +38,16 @@ def demo(
     keep_running: Annotated[
         bool,
         typer.Option(
-            "--keep-running", help="Leave loader, sessions, API and dashboard up until Ctrl-C."
+            "--keep-running",
+            help="Leave loader, sessions, API, dashboard and builds up until Ctrl-C.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Run Backbeat end to end: stack up, loader, sessions, API and dashboard running, a
-    simulated population through Kafka, a build and a quality scan through Prefect, and a
-    summary of events, rows per layer, freshness, quality and offers read back from the
-    warehouse. The stack stays up afterwards (`backbeat down`)."""
+    """Run Backbeat end to end: stack up, loader, sessions, API, dashboard and continuous
+    builds running, a simulated population through Kafka, a last build and a quality scan
+    through Prefect, and a summary of events, rows per layer, freshness, quality and offers
+    read back from the warehouse. The stack stays up afterwards (`backbeat down`)."""
     from backbeat.demo.processes import DemoProcessError
     from backbeat.demo.run import DemoOptions, demo_running
     from backbeat.demo.summary import print_summary

@@ -9,7 +9,6 @@ dashboard stop when the demo ends, unless the caller keeps the `demo_running` bl
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -95,14 +94,11 @@ def _wait_for_raw(warehouse: Warehouse, stats: RunStats, say: Say, timeout_s: fl
 
 def _build_and_scan(settings: Settings, say: Say) -> dict[str, Any]:
     """The build-warehouse and quality-scan flows, as runs of the stack's Prefect server."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from prefect.settings import PREFECT_API_URL
-    from prefect.settings import temporary_settings as prefect_settings
-
     from flows.build_warehouse import build_warehouse
+    from flows.prefect_server import using_prefect_api
     from flows.quality_scan import QualityCheckFailed, quality_scan
 
-    with prefect_settings(updates={PREFECT_API_URL: str(settings.prefect.api_url)}):
+    with using_prefect_api(settings):
         return _run_flows(build_warehouse, quality_scan, QualityCheckFailed, say)
 
 
@@ -147,13 +143,14 @@ def demo_running(
         "sessions": ["sessions"],
         "api": ["api"],
         "dashboard": ["dashboard"],
+        "builds": ["build", "--continuous"],  # the marts follow the stream
     }
     with children(commands, env, log_dir) as running:
         api_url = f"http://127.0.0.1:{settings.api.port}"
         dashboard_url = f"http://127.0.0.1:{settings.dashboard.port}/"
         wait_until_answers(running["api"], f"{api_url}/healthz")
         wait_until_answers(running["dashboard"], f"{dashboard_url}healthz")
-        say("loader, sessions, API and dashboard are running")
+        say("loader, sessions, API, dashboard and continuous builds are running")
 
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
         live_until = now_ms + int(options.live_seconds * 1000)

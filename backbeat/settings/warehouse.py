@@ -45,6 +45,12 @@ class WarehouseSettings(SettingsGroup):
     raw_dataset: str = Field(default="raw", description="Dataset (schema) of the raw tables.")
     vault_dataset: str = Field(default="vault", description="Dataset (schema) of the Data Vault.")
     marts_dataset: str = Field(default="marts", description="Dataset (schema) of the marts.")
+    build_every_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        description="`backbeat build --continuous`: a build starts this long after the "
+        "previous one started (at once if it took longer; never two at once).",
+    )
     build_overlap_minutes: float = Field(
         default=2.0,
         ge=0,

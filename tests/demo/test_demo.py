@@ -119,7 +119,7 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(demo_stack: DemoSta
         return "Ctrl-C stops the demo's processes" in log.read_text()
 
     eventually(running, "the demo running with --keep-running")
-    # Its loader, sessions, API and dashboard, and their Bytewax processes; the stack's
+    # Its loader, sessions, API, dashboard and builds, and their Bytewax processes; the stack's
     # services (Kafka, Redis, Prefect) are meant to stay up after the demo.
     services = ("kafka.Kafka", "redis-server", "prefect server")
     started = [
@@ -128,7 +128,7 @@ def test_sigterm_stops_the_demo_and_every_process_it_started(demo_stack: DemoSta
         if "backbeat" in cmdline(pid) or "bytewax" in cmdline(pid)
         if not any(service in cmdline(pid) for service in services)
     ]
-    assert len(started) >= 6, [cmdline(pid) for pid in started]  # 4 commands, 2 dataflows
+    assert len(started) >= 7, [cmdline(pid) for pid in started]  # 5 commands, 2 dataflows
     demo.send_signal(signal.SIGTERM)
     demo.wait(timeout=PATIENCE_S)
     eventually(lambda: not any(alive(pid) for pid in started), "every demo process stopping")
