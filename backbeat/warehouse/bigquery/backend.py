@@ -5,6 +5,7 @@ anonymously against an emulator)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import TypeVar
 
 from backbeat.settings import Settings
@@ -35,7 +36,12 @@ class Backend:
         any (flows on a work pool keep their service account there)."""
         self._settings = settings
         self._warehouse = settings.warehouse
-        self._auth: GoogleAuth | None = block_auth(settings.warehouse) if in_flow else None
+        self._in_flow = in_flow
+
+    @cached_property
+    def _auth(self) -> GoogleAuth | None:
+        """Loaded when a client is first made (compaction, say, needs none)."""
+        return block_auth(self._warehouse) if self._in_flow else None
 
     def location(self) -> str:
         return f"BigQuery {self._warehouse.bigquery_project}.{self._warehouse.raw_dataset}"
