@@ -69,12 +69,15 @@ class EventPublisher:
                 log.warning("offer events not delivered at shutdown: %s", exc)
 
 
-def _reader(request: Request) -> StoreReader:
+# `async def`, though they await nothing: FastAPI runs a plain `def` dependency in its thread
+# pool, a thread hop per request (bench/api_latency.py on one core: p99 at 500 req/s 21-22 ms
+# that way, 7-9 ms this way).
+async def _reader(request: Request) -> StoreReader:
     reader: StoreReader = request.app.state.reader
     return reader
 
 
-def _publisher(request: Request) -> EventPublisher:
+async def _publisher(request: Request) -> EventPublisher:
     publisher: EventPublisher = request.app.state.publisher
     return publisher
 
