@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from backbeat.quality.contracts import QUALITY_LAYERS, Contract, complete, load_contracts
 from backbeat.quality.scan import QualityScan, run_scan
 from backbeat.settings import Settings
-from backbeat.warehouse import open_backend, open_build
+from backbeat.warehouse import WarehouseBackend, open_backend
 
 if TYPE_CHECKING:
     from backbeat.warehouse.backend import QualityTarget
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 NEVER_BUILT = "1970-01-01 00:00:00+00"
 
 
-def scan_variables(settings: Settings, in_flow: bool = False) -> dict[str, Any]:
+def scan_variables(settings: Settings, backend: WarehouseBackend) -> dict[str, Any]:
     """The `${var.*}` values of the contracts: quality settings and the last build."""
-    until = open_build(settings, in_flow).store.last_until()
+    until = backend.model_store().last_until()
     return {
         "raw_freshness_minutes": settings.quality.raw_freshness_minutes,
         "built_until": until.isoformat(sep=" ") if until else NEVER_BUILT,
@@ -48,10 +48,12 @@ def scan_warehouse(
 
     `in_flow`: running as a Prefect flow (credentials may come from a block)."""
     contracts = load_contracts(layers=tuple(layers)) if contracts is None else contracts
+    # One backend for both, so a flow loads its GcpCredentials block once.
+    backend = open_backend(settings, in_flow)
     owned = target is None
-    target = target or open_backend(settings, in_flow).quality_target()
+    target = target or backend.quality_target()
     try:
-        scan = run_scan(contracts, target, scan_variables(settings, in_flow), layers, progress)
+        scan = run_scan(contracts, target, scan_variables(settings, backend), layers, progress)
         target.store_results(scan.rows())
     finally:
         if owned:
@@ -62,9 +64,10 @@ def scan_warehouse(
 def validate_contracts(settings: Settings, contracts: Sequence[Contract]) -> None:
     """Complete every contract for the configured backend and check it against Soda's
     schema, running nothing (raises ContractError naming the first bad file)."""
-    target = open_backend(settings).quality_target()
+    backend = open_backend(settings)
+    target = backend.quality_target()
     try:
-        variables = scan_variables(settings)
+        variables = scan_variables(settings, backend)
         for contract in contracts:
             complete(contract, target, variables)
     finally:
