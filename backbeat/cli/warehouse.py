@@ -178,7 +178,8 @@ def freshness(
     ] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON objects.")] = False,
 ) -> None:
-    """How long events took to reach raw, per topic: produce->raw and event->raw lags."""
+    """How long events took to reach raw and the marts, per topic: produce->raw, event->raw
+    and event->mart (until the first build that read them finished) lags."""
     try:
         result = open_warehouse(get_settings()).query(freshness_sql(since))
     except QueryError as exc:
@@ -191,6 +192,7 @@ def freshness(
         [tuple(f"{v:.2f}" if isinstance(v, float) else v for v in row) for row in result.rows],
     )
     err_console.print(
-        "event->raw is only meaningful for events produced in real time (not backfills)",
+        "event->raw and event->mart are only meaningful for events produced in real time "
+        "(not backfills); rows_in_marts counts the rows a finished build has read",
         highlight=False,
     )

@@ -7,7 +7,8 @@ The marts change only when a build finishes, so drawing them on every request (e
 over every table's files and eight Plotly figures: seconds on a small machine) would redo
 the same work each time. A background thread looks at the build log every
 `BACKBEAT_DASHBOARD_REFRESH_SECONDS` and redraws the page when a new build has finished;
-a request gets the page drawn last, at once.
+a request gets the page drawn last, at once. The page in the browser asks `GET /drawn` as
+often and reloads itself when a newer build has been drawn, so it follows the stream.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from backbeat import __version__
 from backbeat.dashboard.charts import CHARTS, Chart
-from backbeat.dashboard.page import PLOTLY_JS_PATH, Panel, render_page
+from backbeat.dashboard.page import DRAWN_PATH, PLOTLY_JS_PATH, Panel, render_page
 from backbeat.settings import Settings, get_settings
 from backbeat.warehouse import QueryError, Warehouse, open_build, open_warehouse
 
@@ -55,10 +56,20 @@ def draw_page(settings: Settings, built_until: datetime | None) -> str:
     warehouse = open_warehouse(settings)
     panels = [draw(chart, warehouse) for chart in CHARTS]
     backend = settings.warehouse.backend
+    poll_s = settings.dashboard.refresh_seconds
     if built_until is None:
-        return render_page(panels, f"The marts on {backend}: no build has finished yet")
+        return render_page(
+            panels, f"The marts on {backend}: no build has finished yet", poll_s=poll_s
+        )
     moment = built_until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return render_page(panels, f"The marts on {backend}, built up to {moment}")
+    return render_page(
+        panels, f"The marts on {backend}, built up to {moment}", drawn_label(built_until), poll_s
+    )
+
+
+def drawn_label(built_until: datetime | None) -> str:
+    """What `GET /drawn` answers and the page compares with: the build it shows."""
+    return "" if built_until is None else built_until.isoformat()
 
 
 _NEVER = object()
@@ -103,6 +114,10 @@ class PageCache:
         if self._drawn_for is _NEVER:
             self.refresh()
         return self._page
+
+    def drawn_for(self) -> str:
+        drawn = self._drawn_for
+        return drawn_label(drawn) if isinstance(drawn, datetime) else ""
 
     def start(self) -> None:
         self.refresh()
@@ -149,6 +164,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
         return pages.page()
+
+    @app.get(DRAWN_PATH, response_class=PlainTextResponse)
+    def drawn() -> str:
+        return pages.drawn_for()
 
     @app.get(PLOTLY_JS_PATH)
     def plotly_js() -> Response:

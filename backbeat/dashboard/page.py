@@ -7,6 +7,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+#: Which build the page on the server shows now (plain text; empty before the first).
+DRAWN_PATH = "/drawn"
 PLOTLY_JS_PATH = "/plotly.min.js"
 
 
@@ -33,9 +35,14 @@ section { background: #fff; border-radius: 8px; padding: 8px; min-height: 380px;
 """
 
 
-def render_page(panels: Sequence[Panel], subtitle: str) -> str:
+def render_page(
+    panels: Sequence[Panel], subtitle: str, drawn_for: str = "", poll_s: float | None = None
+) -> str:
     """The whole page. Each drawn panel sets `data-rows` (the rows it shows) on its section and
-    `data-drawn` once plotly.js has drawn it; the body counts drawn panels in `data-drawn`."""
+    `data-drawn` once plotly.js has drawn it; the body counts drawn panels in `data-drawn`.
+
+    With `poll_s`, the page asks `DRAWN_PATH` that often which build the server's page shows
+    and reloads itself when it is no longer `drawn_for`: it follows the builds by itself."""
     sections, figures = [], {}
     for panel in panels:
         if panel.figure_json is None:
@@ -68,6 +75,19 @@ for (const [id, figure] of Object.entries(figures)) {{
       document.body.dataset.drawn = String(++drawn);
     }});
 }}
+{_follow_script(drawn_for, poll_s) if poll_s else ""}
 </script>
 </body></html>
 """
+
+
+def _follow_script(drawn_for: str, poll_s: float) -> str:
+    return (
+        f"const drawnFor = {json.dumps(drawn_for)};\n"
+        "setInterval(async () => {\n"
+        "  try {\n"
+        f'    const answer = await fetch("{DRAWN_PATH}", {{cache: "no-store"}});\n'
+        "    if (answer.ok && (await answer.text()) !== drawnFor) location.reload();\n"
+        "  } catch (error) {}  // the server is restarting: ask again next time\n"
+        f"}}, {int(poll_s * 1000)});"
+    )

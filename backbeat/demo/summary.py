@@ -86,6 +86,7 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
         layers.add_row(layer, f"{rows:,}")
     fresh = Table(
         "table", "rows", "event→raw p50 s", "p95 s", "produce→raw p95 s",
+        "event→mart p50 s", "p95 s",
         title="Freshness, live events after the history backlog (the promise: within 60 s)",
         title_justify="left",
     )  # fmt: skip
@@ -96,6 +97,8 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
             _seconds(row["event_to_raw_p50_s"]),
             _seconds(row["event_to_raw_p95_s"]),
             _seconds(row["produce_to_raw_p95_s"]),
+            _seconds(row.get("event_to_mart_p50_s")),
+            _seconds(row.get("event_to_mart_p95_s")),
         )
     for table in (events, layers, fresh):
         console.print(table)

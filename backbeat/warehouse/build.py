@@ -81,6 +81,9 @@ class ModelRun:
 class BuildReport:
     window: BuildWindow
     runs: list[ModelRun] = field(default_factory=list)
+    #: When the build's rows became readable in the marts (set as the build is recorded):
+    #: `marts.pipeline_freshness` measures event -> mart latency up to it.
+    finished_at: datetime | None = None
 
     def rows_added(self, layer: str | None = None) -> int:
         return sum(r.rows_added for r in self.runs if layer is None or r.model.startswith(layer))
@@ -252,6 +255,7 @@ class WarehouseBuild:
     def finish(self, report: BuildReport) -> None:
         """Record a finished build's watermark; a backfill leaves the watermark alone."""
         self._staged.pop(report.window.build_id, None)
+        report.finished_at = self._clock()
         if not report.window.is_backfill:
             self.store.record(report)
 

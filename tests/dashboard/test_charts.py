@@ -30,13 +30,23 @@ def test_offer_performance_shows_both_groups_and_the_uplift() -> None:
     assert list(treated.text) == ["uplift +70%", ""]
 
 
-def test_freshness_draws_the_one_minute_promise() -> None:
-    minute = dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
-    figure = pipeline_freshness([(minute, "listen_events", 1.5), (minute, "page_view_events", 2.0)])
-    *topics, promise = figure.data
-    assert sorted(t.name for t in topics) == ["listen_events", "page_view_events"]
+def test_freshness_draws_live_lags_linearly_and_marks_backlog_minutes() -> None:
+    first = dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
+    second = first + dt.timedelta(minutes=1)
+    figure = pipeline_freshness(
+        [
+            (first, 5_000, 4_000, None, None),  # only history: no live lag to draw
+            (second, 300, 0, 2.5, 21.0),
+        ]
+    )
+    raw, marts, backlog, promise = figure.data
+    assert (raw.name, marts.name) == ("event → raw", "event → marts")
+    assert list(raw.x) == [second] and list(raw.y) == [2.5] and list(marts.y) == [21.0]
+    assert list(backlog.x) == [first] and list(backlog.y) == [0]
+    assert list(backlog.text) == ["4,000 of 5,000 events were backlog"]
     assert promise.name == "the one-minute promise"
-    assert list(promise.y) == [FRESHNESS_PROMISE_S] * 2 and figure.layout.yaxis.type == "log"
+    assert list(promise.y) == [FRESHNESS_PROMISE_S] * 2
+    assert figure.layout.yaxis.type != "log"
 
 
 def test_the_page_embeds_figures_safely_and_says_what_is_missing() -> None:

@@ -71,7 +71,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     early = offer_story.T - 2 * offer_story.DAY
     RawParquetWriter(root).write(offer_story.raw_rows(), ingested_ms=early)
     simulate_live(root)
-    open_build(with_overrides(get_settings(), warehouse={"dir": root})).run()
+    build = open_build(with_overrides(get_settings(), warehouse={"dir": root}))
+    build.run()
+    build.run()  # adds the freshness of the minutes the first build covered
     port = free_port()
     env = {
         **os.environ,
@@ -112,6 +114,8 @@ def dashboard(served: tuple[str, Path]) -> str:
 def test_a_finished_build_is_drawn_without_a_restart(served: tuple[str, Path]) -> None:
     dashboard, root = served
     before = httpx.get(dashboard, timeout=PATIENCE_S).text
+    drawn_before = httpx.get(dashboard + "drawn", timeout=PATIENCE_S).text
+    assert f'const drawnFor = "{drawn_before}"' in before  # the page knows what it shows
     play = ListenEvent(
         artist="Björk", song="Joga", duration=305.2, ts=offer_story.T, session_id=1,
         auth="Logged In", level="paid", item_in_session=0, user_id=1,
@@ -125,6 +129,10 @@ def test_a_finished_build_is_drawn_without_a_restart(served: tuple[str, Path]) -
         lambda: f"built up to {until}" in httpx.get(dashboard, timeout=PATIENCE_S).text,
         "the dashboard drawing the new build",
     )
+    # What an open page polls to reload itself: it now names the new build.
+    drawn_after = httpx.get(dashboard + "drawn", timeout=PATIENCE_S).text
+    assert drawn_after != drawn_before
+    assert drawn_after == built.window.until.isoformat()
 
 
 def test_every_chart_renders_with_data_in_chromium(dashboard: str, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from backbeat.simulator.engine import SimulationParams
 from backbeat.warehouse import open_build, open_warehouse
 from dataflows.launch import init_recovery, loader_command
 from flows.continuous import build_continuously
+from tests.events.plays import a_play
 from tests.waits import PATIENCE_S, eventually
 
 
@@ -88,27 +89,7 @@ PROBE_SESSION = 987_654_321
 
 
 def _probe(ts: int) -> ListenEvent:
-    return ListenEvent(
-        artist="Probe Artist",
-        song="Probe Song",
-        duration=180.0,
-        ts=ts,
-        session_id=PROBE_SESSION,
-        auth="Logged In",
-        level="paid",
-        item_in_session=0,
-        user_id=424_242,
-        registration=JAN_1,
-        first_name="Pro",
-        last_name="Be",
-        gender="F",
-        city="Tampa",
-        state="FL",
-        zip="33601",
-        user_agent="Mozilla/5.0",
-        lon=-82.4,
-        lat=27.9,
-    )
+    return a_play(ts, session_id=PROBE_SESSION, user_id=424_242, registration=JAN_1)
 
 
 def _completed_build_runs(settings: Settings) -> int:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from google.cloud import bigquery
@@ -34,6 +34,7 @@ _BUILD_LOG_SCHEMA = [
     bigquery.SchemaField("until", "TIMESTAMP"),
     bigquery.SchemaField("load_ts", "TIMESTAMP"),
     bigquery.SchemaField("runs", "STRING"),
+    bigquery.SchemaField("finished_at", "TIMESTAMP"),
 ]
 
 
@@ -91,9 +92,13 @@ class BigQueryModelStore:
     def _ensure_build_log(self) -> str:
         table_id = self._table_id("vault", BUILD_LOG)
         if table_id not in self._existing:
-            self._client.create_table(
+            table = self._client.create_table(
                 bigquery.Table(table_id, schema=_BUILD_LOG_SCHEMA), exists_ok=True
             )
+            missing = [f for f in _BUILD_LOG_SCHEMA if f.name not in {c.name for c in table.schema}]
+            if missing:  # a log from before a column was added: add it (NULL for old builds)
+                table.schema = [*table.schema, *missing]
+                self._client.update_table(table, ["schema"])
             self._existing.add(table_id)
         return table_id
 
@@ -176,13 +181,15 @@ class BigQueryModelStore:
     def record(self, report: BuildReport) -> None:
         window = report.window
         self._job(
-            f"INSERT INTO `{self._ensure_build_log()}` (build_id, since, until, load_ts, runs) "
-            "VALUES (@build_id, @since, @until, @load_ts, @runs)",
+            f"INSERT INTO `{self._ensure_build_log()}` "
+            "(build_id, since, until, load_ts, runs, finished_at) "
+            "VALUES (@build_id, @since, @until, @load_ts, @runs, @finished_at)",
             {
                 "build_id": window.build_id,
                 "since": window.since,
                 "until": window.until,
                 "load_ts": window.load_ts,
                 "runs": json.dumps([asdict(r) for r in report.runs]),
+                "finished_at": report.finished_at or datetime.now(UTC),
             },
         )

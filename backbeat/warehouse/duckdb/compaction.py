@@ -52,6 +52,28 @@ def exchange(first: Path, second: Path) -> None:
         raise OSError(errno, f"renameat2(RENAME_EXCHANGE) failed: {os.strerror(errno)}")
 
 
+def swap_folder(folder: Path, staged: Path, work: Path) -> None:
+    """Put the fully written `staged` folder in `folder`'s place in one atomic exchange and
+    keep the old files in `work/trash` (a query that listed them may still be reading)."""
+    for path in staged.iterdir():
+        fsync_path(path)
+    exchange(folder, staged)
+    trash = work / "trash"
+    trash.mkdir(parents=True, exist_ok=True)
+    staged.rename(trash / f"{folder.parent.name}-{folder.name}-{uuid.uuid4().hex[:8]}")
+    shutil.rmtree(staged.parent, ignore_errors=True)
+
+
+def empty_trash(work: Path, grace_s: float) -> None:
+    """Delete what compaction replaced more than `grace_s` ago."""
+    trash = work / "trash"
+    if not trash.exists():
+        return
+    for old in trash.iterdir():
+        if time.time() - old.stat().st_mtime > grace_s:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 class RawCompactor:
     """Compacts the raw folders of event dates older than `min_age_days` under `warehouse_dir`."""
 
@@ -75,12 +97,7 @@ class RawCompactor:
         return report
 
     def _empty_trash(self) -> None:
-        trash = self.work / "trash"
-        if not trash.exists():
-            return
-        for old in trash.iterdir():
-            if time.time() - old.stat().st_mtime > self.grace_s:
-                shutil.rmtree(old, ignore_errors=True)
+        empty_trash(self.work, self.grace_s)
 
     def _compact(self, folder: Path, report: CompactionReport) -> None:
         with folder_lock(folder, exclusive=True):
@@ -122,13 +139,7 @@ class RawCompactor:
                 raise RuntimeError(
                     f"compacting {folder}: {before} rows in, {after} out; left as is"
                 )
-            for path in staged.iterdir():
-                fsync_path(path)
-            exchange(folder, staged)
-            trash = self.work / "trash"
-            trash.mkdir(parents=True, exist_ok=True)
-            staged.rename(trash / f"{folder.parent.name}-{folder.name}-{uuid.uuid4().hex[:8]}")
-            shutil.rmtree(staged.parent, ignore_errors=True)
+            swap_folder(folder, staged, self.work)
             report.folders += 1
             report.files_before += sum(len(files) for files in groups.values())
             report.files_after += len(groups)

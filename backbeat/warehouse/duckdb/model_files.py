@@ -3,7 +3,10 @@
 - An incremental model adds one file per build that added rows:
   `<dir>/<layer>/<model>/<build_id>.parquet` (insert-only, like the vault itself).
 - A `table` model is one file, `<dir>/<layer>/<model>/table.parquet`, replaced whole.
-- Finished builds are files too: `<dir>/builds/<until>-<build_id>.json` (window, rows added).
+- Finished builds are files too: `<dir>/builds/<until>-<build_id>.json` (window, rows added),
+  folded into Parquet as they pile up (build_log.py).
+- Frequent builds would leave thousands of small files per model: each build ends by merging
+  them (model_compaction.py), so a query opens a bounded number of files.
 
 Every file is written to `<dir>/.staging/`, fsynced and renamed into place, so readers (their
 own DuckDB connections over the files) never see half a file and never wait for a build; the
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -30,12 +34,15 @@ from sqlglot import exp
 
 from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
+from backbeat.warehouse.duckdb.build_log import LOG_FOLDER, fold_records
+from backbeat.warehouse.duckdb.model_compaction import compact_folders
 from backbeat.warehouse.duckdb.publishing import publish_file
 from backbeat.warehouse.duckdb.types import sql_string
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import Model
 
 TABLE_FILE = "table.parquet"
+log = logging.getLogger("backbeat.build")
 
 
 class ParquetModelStore:
@@ -45,6 +52,7 @@ class ParquetModelStore:
         self.warehouse = warehouse
         self._staging = warehouse.dir / ".staging"
         self._builds = warehouse.dir / "builds"
+        self._compaction = warehouse.dir / ".compaction"
         self._connection: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -181,6 +189,7 @@ class ParquetModelStore:
                 "until": window.until.isoformat(),
                 "load_ts": window.load_ts.isoformat(),
             },
+            "finished_at": (report.finished_at or datetime.now(UTC)).isoformat(),
             "runs": [asdict(run) for run in report.runs],
         }
         self._staging.mkdir(parents=True, exist_ok=True)
@@ -188,3 +197,18 @@ class ParquetModelStore:
         staging.write_text(json.dumps(document, indent=2))
         name = f"{window.until.astimezone(UTC):%Y%m%dT%H%M%S%f}-{window.build_id}.json"
         publish_file(staging, self._builds / name)
+        self._compact()
+
+    def _compact(self) -> None:
+        """Keep file counts flat however many builds run: fold build records, merge the
+        small files of append-only folders (model_compaction.py)."""
+        fold_records(self._builds, self._staging)
+        folders = [
+            self.warehouse.model_dir(m)
+            for m in self.warehouse.models.values()
+            if m.materialized == "incremental"
+        ]
+        for merge in compact_folders([*folders, self._builds / LOG_FOLDER], self._compaction):
+            log.info(
+                "compacted %s: %d files, %d rows", merge.folder.name, merge.files_merged, merge.rows
+            )

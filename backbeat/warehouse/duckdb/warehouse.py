@@ -9,8 +9,9 @@ import duckdb
 from sqlglot import exp
 
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
+from backbeat.warehouse.duckdb.build_log import build_log_select
 from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
-from backbeat.warehouse.models.spec import Model, default_models
+from backbeat.warehouse.models.spec import BUILD_LOG, Model, default_models
 from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_FOLDER, RESULTS_TABLE
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
@@ -28,7 +29,8 @@ class DuckDBWarehouse:
 
     `raw/<table>/event_date=D/*.parquet` is written by the loader; `vault/<model>/*.parquet`
     and `marts/<model>/*.parquet` by the builds (backbeat/warehouse/duckdb/model_files.py);
-    `quality/results/*.parquet` by the quality scans (quality.py).
+    `quality/results/*.parquet` by the quality scans (quality.py); `builds/` is the log of
+    finished builds (build_log.py).
     """
 
     def __init__(self, warehouse_dir: Path, models: dict[str, Model] | None = None) -> None:
@@ -51,6 +53,7 @@ class DuckDBWarehouse:
         for model in self.models.values():
             if model.stored:
                 self.refresh_view(connection, model)
+        connection.execute(f"CREATE VIEW {BUILD_LOG} AS {build_log_select(self.dir / 'builds')}")
         results = _files_or_empty(
             self.dir / RESULTS_FOLDER, [(n, duckdb_type(t)) for n, t in RESULT_COLUMNS]
         )

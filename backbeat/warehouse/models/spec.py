@@ -113,6 +113,9 @@ def _columns(path: Path, raw: Any) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+#: Finished builds (build id, since, until, load_ts, finished_at), kept by each backend's model
+#: store: not a model, but models may read it (marts.pipeline_freshness does).
+BUILD_LOG = "vault.build_log"
 _REFERENCE = re.compile(r"\b(?P<layer>raw|staging|vault|marts)\.(?P<name>[a-z_][a-z0-9_]*)\b")
 
 
@@ -210,6 +213,11 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
     )
 
 
+def _is_source(name: str) -> bool:
+    """A relation models read but do not build: raw tables and the build log."""
+    return name.startswith("raw.") or name == BUILD_LOG
+
+
 def load_models(root: Path = SQL_ROOT) -> dict[str, Model]:
     """Every model under `root`, by full name (`vault.hub_user`)."""
     models: dict[str, Model] = {}
@@ -219,7 +227,7 @@ def load_models(root: Path = SQL_ROOT) -> dict[str, Model]:
             model = parse_model(path, path.read_text(encoding="utf-8"))
             models[model.full_name] = model
     for model in models.values():
-        unknown = {d for d in model.depends_on if not d.startswith("raw.") and d not in models}
+        unknown = {d for d in model.depends_on if not _is_source(d) and d not in models}
         if unknown:
             raise _fail(model.path, f"reads models that do not exist: {', '.join(sorted(unknown))}")
     return models
@@ -237,7 +245,7 @@ def build_order(models: dict[str, Model]) -> list[Model]:
     visiting: set[str] = set()
 
     def visit(name: str) -> None:
-        if name in done or name.startswith("raw."):
+        if name in done or _is_source(name):
             return
         if name in visiting:
             raise _fail(models[name].path, "is part of a dependency cycle")
