@@ -55,8 +55,10 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
     ).warehouse
     first = init_bigquery(settings)
     assert sorted(first.created_datasets) == ["marts_init", "raw_init", "vault_init"]
-    assert len(first.created_tables) == 8  # four event topics, offers, offer_events,
-    # recommendation_judgements, dead_letter
+    # four event topics, offers, offer_events, recommendation_judgements, dead_letter, and
+    # the log of finished builds (read by `backbeat freshness` before any build)
+    assert len(first.created_tables) == 9
+    assert "vault_init.build_log" in first.created_tables
     again = init_bigquery(settings)
     assert again.created_datasets == [] and again.created_tables == []
     client = bigquery_client(settings)

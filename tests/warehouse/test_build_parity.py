@@ -56,6 +56,7 @@ def both(
     )
     RawParquetWriter(duck.warehouse.dir).write(offer_story.raw_rows(), ingested_ms=INGESTED_MS)
     open_build(duck).run()
+    open_build(duck).run()  # adds the freshness of the minutes the first build covered
 
     big = bigquery_emulator.settings(
         get_settings(),
@@ -68,6 +69,7 @@ def both(
     writer = BigQueryRawWriter(big.warehouse)
     writer.write(offer_story.raw_rows(), ingested_ms=INGESTED_MS)
     writer.close()
+    open_build(big).run()
     open_build(big).run()
     return duck, big
 
@@ -88,13 +90,22 @@ def test_vault_and_marts_are_the_same_row_for_row(
         assert on_bigquery == on_duckdb
         return
     # APPROX_QUANTILES is approximate on BigQuery (and differently so on DuckDB): the
-    # percentiles agree within 1%, everything else exactly.
+    # percentiles agree within 1%; event -> mart lags end when each backend's own build
+    # finished, so they are only checked to be there; everything else exactly.
     columns = [c.name for c in model.columns if c.name != "load_ts"]
     approximate = {columns.index("lag_p50_s"), columns.index("lag_p95_s")}
+    # The "live" rows of these old logs are a handful whose ts is within a minute of the
+    # replay's load time: over so few values the two engines pick neighbouring ones.
+    few = {columns.index("event_to_raw_p50_s"), columns.index("event_to_raw_p95_s")}
+    own_build = {columns.index("event_to_mart_p50_s"), columns.index("event_to_mart_p95_s")}
     assert len(on_bigquery) == len(on_duckdb)
     for big_row, duck_row in zip(on_bigquery, on_duckdb, strict=True):
         for index, (b, d) in enumerate(zip(big_row, duck_row, strict=True)):
-            if index in approximate:
+            if index in own_build:
+                assert (b is None) == (d is None), (columns[index], big_row, duck_row)
+            elif index in approximate:
                 assert b == pytest.approx(d, rel=0.01), (columns[index], big_row, duck_row)
+            elif index in few and b is not None and d is not None:
+                assert b == pytest.approx(d, abs=60), (columns[index], big_row, duck_row)
             else:
                 assert b == d, (columns[index], big_row, duck_row)

@@ -11,8 +11,9 @@ description: >
   and marts (the first build whose window reaches the row's _ingested_at, from
   vault.build_log). A minute is added once a finished build began more than a minute after
   it ended, so each build adds the minutes its predecessors covered and recomputes nothing.
-  Rows loaded more than 300 s after their event are backlog (history, replays, a loader catching up): counted in
-  backlog_events and left out of the event_to_* percentiles, which describe live traffic.
+  Rows loaded more than 300 s after their event time (or before it: clocks that disagree)
+  are backlog (history, replays, a loader catching up): counted in backlog_events and left
+  out of the event_to_* percentiles, which describe live traffic.
 columns:
   minute: {type: TIMESTAMP, doc: the minute the rows were loaded (_ingested_at)}
   minute_date: {type: DATE, doc: UTC date of minute}
@@ -21,7 +22,7 @@ columns:
   lag_p50_s: {type: FLOAT64, doc: "median of _ingested_at - ts over every row, seconds"}
   lag_p95_s: {type: FLOAT64, doc: 95th percentile of the same}
   lag_max_s: {type: FLOAT64, doc: largest of the same}
-  backlog_events: {type: INT64, doc: rows loaded more than 300 s after their event}
+  backlog_events: {type: INT64, doc: "rows loaded more than 300 s after (or before) their event time"}
   event_to_raw_p50_s: {type: FLOAT64, doc: "median of _ingested_at - ts over the live rows (the others), seconds"}
   event_to_raw_p95_s: {type: FLOAT64, doc: 95th percentile of the same}
   event_to_mart_p50_s: {type: FLOAT64, doc: "median of (end of the first build that covered the row) - ts over the live rows, seconds"}
@@ -100,7 +101,7 @@ timed AS (
     AND r._ingested_at <= build.until
 ),
 live AS (
-  SELECT *, raw_ms <= 300000 AS is_live FROM timed
+  SELECT *, ABS(raw_ms) <= 300000 AS is_live FROM timed
 )
 SELECT
   TIMESTAMP_TRUNC(_ingested_at, MINUTE) AS minute,

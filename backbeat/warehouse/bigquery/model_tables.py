@@ -28,7 +28,7 @@ from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.models.spec import Model
 
 BUILD_LOG = "build_log"
-_BUILD_LOG_SCHEMA = [
+BUILD_LOG_SCHEMA = [
     bigquery.SchemaField("build_id", "STRING"),
     bigquery.SchemaField("since", "TIMESTAMP"),
     bigquery.SchemaField("until", "TIMESTAMP"),
@@ -93,9 +93,9 @@ class BigQueryModelStore:
         table_id = self._table_id("vault", BUILD_LOG)
         if table_id not in self._existing:
             table = self._client.create_table(
-                bigquery.Table(table_id, schema=_BUILD_LOG_SCHEMA), exists_ok=True
+                bigquery.Table(table_id, schema=BUILD_LOG_SCHEMA), exists_ok=True
             )
-            missing = [f for f in _BUILD_LOG_SCHEMA if f.name not in {c.name for c in table.schema}]
+            missing = [f for f in BUILD_LOG_SCHEMA if f.name not in {c.name for c in table.schema}]
             if missing:  # a log from before a column was added: add it (NULL for old builds)
                 table.schema = [*table.schema, *missing]
                 self._client.update_table(table, ["schema"])

@@ -8,6 +8,7 @@ from google.cloud import bigquery
 
 from backbeat.settings.warehouse import WarehouseSettings
 from backbeat.warehouse.bigquery.client import bigquery_client
+from backbeat.warehouse.bigquery.model_tables import BUILD_LOG, BUILD_LOG_SCHEMA
 from backbeat.warehouse.bigquery.tables import (
     TableSpec,
     quality_results_table,
@@ -36,8 +37,8 @@ class InitReport:
 
 
 def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = None) -> InitReport:
-    """Create the raw, vault and marts datasets and the raw tables where they are missing;
-    with `quality_dataset`, that dataset and its `results` table too."""
+    """Create the raw, vault and marts datasets, the raw tables and the build log where they
+    are missing; with `quality_dataset`, that dataset and its `results` table too."""
     client = bigquery_client(settings)
     project = client.project
     report = InitReport()
@@ -57,6 +58,12 @@ def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = Non
             continue
         client.create_table(table_definition(project, settings.raw_dataset, spec), exists_ok=True)
         report.created_tables.append(full_name)
+    log_id = f"{project}.{settings.vault_dataset}.{BUILD_LOG}"
+    if BUILD_LOG in {t.table_id for t in client.list_tables(f"{project}.{settings.vault_dataset}")}:
+        report.existing.append(f"{settings.vault_dataset}.{BUILD_LOG}")
+    else:  # made here too, so `backbeat freshness` runs before the first build
+        client.create_table(bigquery.Table(log_id, schema=BUILD_LOG_SCHEMA), exists_ok=True)
+        report.created_tables.append(f"{settings.vault_dataset}.{BUILD_LOG}")
     if quality_dataset:
         table = quality_results_table(project, quality_dataset)
         existing = {t.table_id for t in client.list_tables(f"{project}.{quality_dataset}")}

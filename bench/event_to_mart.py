@@ -1,0 +1,205 @@
+"""Event -> mart latency with continuous builds under a steady stream.
+
+A private Kafka and Prefect server, `backbeat load` and `backbeat build --continuous` (the
+default 15 s cadence unless `--every`), and a producer sending `--rate` records/s (default
+5,000, all four topics) for `--seconds` (default 300), each record stamped with the time it is
+sent, so its event time is now. When the stream stops and a build has read the last row, each
+row's latency is measured from the rows and the build log:
+
+- event -> raw: `_ingested_at - ts` (the loader's micro-batch handed to the warehouse);
+- event -> mart: the end of the first build whose watermark (`until`) reached the row's
+  `_ingested_at` minus `ts`: from then on the row was in the vault and the marts. The end is
+  the build record's `finished_at`, or for code that predates it, the record file's mtime
+  (written as the build ends), so older versions can be measured the same way.
+
+The first `--warmup` seconds (default 30) are left out: the loader and the first (cold) build
+start there. The producer's achieved rate is printed: a figure counts only if it kept up.
+
+    uv run python bench/event_to_mart.py [--rate 5000] [--seconds 300] [--every 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from _results import write_results
+
+from backbeat import stack
+from backbeat.events import EventRecord
+from backbeat.events.codec import encode
+from backbeat.kafka.producer import KafkaProducer
+from backbeat.settings import Settings, get_settings, with_overrides
+from backbeat.settings.environment import settings_environment
+from backbeat.simulator.build import SimulatorOptions, build_simulator
+from backbeat.simulator.engine import SimulationParams
+from backbeat.stack.private import private_stack_settings
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
+
+DAY_MS = 86_400_000
+EVENT_TABLES = ("listen_events", "page_view_events", "auth_events", "status_change_events")
+
+
+def _records(count: int) -> list[tuple[str, bytes | None, EventRecord]]:
+    """`count` simulated records (topic, key, record), made before the clock starts."""
+    params = SimulationParams(
+        start_ms=1_704_067_200_000, end_ms=1_704_067_200_000 + 60 * DAY_MS, n_users=20_000, seed=1
+    )
+    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
+    records: list[tuple[str, bytes | None, EventRecord]] = []
+    for event in simulator.events():
+        records.append((event.topic, event.key, event.record))
+        if len(records) == count:
+            break
+    return records
+
+
+def _produce(settings: Settings, rate: int, seconds: int) -> tuple[int, float, float]:
+    """Send `rate` records/s for `seconds`, each stamped now; (records, start, achieved rate)."""
+    records = _records(rate * seconds)
+    producer = KafkaProducer(settings.kafka, linger_ms=5)
+    began_wall = time.time()
+    began = time.monotonic()
+    for index, (topic, key, record) in enumerate(records):
+        delay = began + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        now_ms = int(time.time() * 1000)
+        producer.write(topic, key, encode(msgspec.structs.replace(record, ts=now_ms)))
+        if index and index % (rate * 30) == 0:
+            print(f"  sent {index:,} records", flush=True)
+    producer.close()
+    return len(records), began_wall, len(records) / (time.monotonic() - began)
+
+
+def _builds(warehouse_dir: Path) -> tuple[list[float], list[float], list[float]]:
+    """Finished builds' (until, finished) as epoch seconds sorted by until, and their durations."""
+    found = []
+    for record in (warehouse_dir / "builds").glob("*.json"):
+        document = json.loads(record.read_text())
+        until = datetime.fromisoformat(document["window"]["until"]).timestamp()
+        finished = document.get("finished_at")
+        end = datetime.fromisoformat(finished).timestamp() if finished else record.stat().st_mtime
+        seconds = sum(run["seconds"] for run in document["runs"])
+        found.append((until, end, seconds))
+    log = warehouse_dir / "builds" / "log"
+    if log.exists():  # records folded into Parquet (newer code, long runs)
+        folded = DuckDBWarehouse(warehouse_dir).query(
+            "SELECT UNIX_MICROS(until) / 1e6, UNIX_MICROS(finished_at) / 1e6, runs "
+            "FROM vault.build_log"
+        )
+        seen = {u for u, _, _ in found}
+        for until, end, runs in folded.rows:
+            if until not in seen:
+                found.append((until, end, sum(r["seconds"] for r in json.loads(runs))))
+    found.sort()
+    # The first build to reach a row brought it; a later build ends later (they never overlap).
+    return [u for u, _, _ in found], [e for _, e, _ in found], [s for _, _, s in found]
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(percent: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))], 2)
+
+    return {"p50_s": at(50), "p95_s": at(95), "p99_s": at(99), "max_s": round(ordered[-1], 2)}
+
+
+def run(
+    base: Settings, rate: int, seconds: int, every: float, warmup: int, tmp: Path
+) -> dict[str, Any]:
+    settings = with_overrides(
+        base, warehouse={"dir": tmp / "warehouse"}, loader={"recovery_dir": tmp / "recovery"}
+    )
+    env = {**os.environ, **settings_environment(settings)}
+    loader = subprocess.Popen(
+        [sys.executable, "-m", "backbeat", "load", "-w", "1"], env=env, stdout=subprocess.DEVNULL
+    )
+    builds = subprocess.Popen(
+        [sys.executable, "-m", "backbeat", "build", "--continuous", "--every", str(every)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(5)
+        sent, began, achieved = _produce(settings, rate, seconds)
+        print(f"produced {sent:,} records at {achieved:,.0f}/s", flush=True)
+        warehouse = DuckDBWarehouse(settings.warehouse.dir)
+        union = " UNION ALL ".join(
+            f"SELECT UNIX_MICROS(ts) / 1e6 AS ts, UNIX_MICROS(_ingested_at) / 1e6 AS ingested "
+            f"FROM raw.{t}"
+            for t in EVENT_TABLES
+        )
+        deadline = time.monotonic() + 300
+        while True:  # every row in raw, and a finished build that reached the last one
+            (rows, newest) = warehouse.query(f"SELECT COUNT(*), MAX(ingested) FROM ({union})").rows[
+                0
+            ]
+            until, _, _ = _builds(settings.warehouse.dir)
+            if rows >= sent and len(until) and until[-1] >= newest - 1e-6:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {rows:,} of {sent:,} rows in raw, or no build reached them")
+            time.sleep(1)
+    finally:
+        for process in (builds, loader):
+            process.terminate()
+        for process in (builds, loader):
+            process.wait(timeout=120)
+    rows = [(float(t), float(i)) for t, i in warehouse.query(union).rows]
+    until, finished, durations = _builds(settings.warehouse.dir)
+    steady = [(t, i) for t, i in rows if t >= began + warmup]
+    # The first build whose watermark reached the row (until >= _ingested_at) brought it.
+    in_marts = [finished[bisect.bisect_left(until, i - 1e-6)] - t for t, i in steady]
+    newest = max(i for _, i in rows)
+    measured = [s for u, s in zip(until, durations, strict=True) if began + warmup <= u <= newest]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "cadence_s": every,
+        "produced_rate": round(achieved),
+        "records": len(rows),
+        "records_measured": len(steady),
+        "builds": len(measured),
+        "build_seconds": _percentiles(measured),
+        "event_to_raw": _percentiles([i - t for t, i in steady]),
+        "event_to_mart": _percentiles(in_marts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=int, default=5_000)
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--every", type=float, default=15.0, help="build cadence, seconds")
+    parser.add_argument("--warmup", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        base = private_stack_settings(get_settings(), tmp / "state")
+        base = with_overrides(base, loader={"metrics_port": 0})
+        stack.up(base, ["kafka", "prefect"])
+        try:
+            figures = run(base, args.rate, args.seconds, args.every, args.warmup, tmp)
+        finally:
+            stack.down(base, ["kafka", "prefect"])
+    for name in ("event_to_raw", "event_to_mart", "build_seconds"):
+        print(f"{name}: {figures[name]}")
+    print(f"results: {write_results('event_to_mart', figures)}")
+
+
+if __name__ == "__main__":
+    main()
