@@ -30,17 +30,25 @@ from backbeat.warehouse.models.spec import LAYERS, Model, build_order
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RAW_UNION = " UNION ALL ".join(
-    f"SELECT _ingested_at, event_date FROM raw.{topic}" for topic in LOADED_TOPICS
+    f"SELECT _ingested_at, event_date, ts FROM raw.{topic}" for topic in LOADED_TOPICS
 )
-#: The newest row in raw: where a build's window ends.
-RAW_HIGH_WATER_SQL = f"SELECT MAX(_ingested_at) FROM ({_RAW_UNION})"
-#: The event dates of the raw rows in a window: which partitions a build recomputes.
+#: The newest row in raw: where a build's window ends. Only rows at or after the last
+#: watermark can be newer, and bounding by it lets DuckDB skip every older Parquet file by its
+#: statistics instead of reading all of raw's `_ingested_at` each build.
+RAW_HIGH_WATER_SQL = f"SELECT MAX(_ingested_at) FROM ({_RAW_UNION}) WHERE _ingested_at >= @after"
+#: The event dates and times of the raw rows in a window: which partitions (and hours) a
+#: build recomputes.
 RAW_DATES_SQL = (
-    f"SELECT MIN(event_date), MAX(event_date) FROM ({_RAW_UNION}) "
+    f"SELECT MIN(event_date), MAX(event_date), MIN(ts), MAX(ts) FROM ({_RAW_UNION}) "
     "WHERE _ingested_at > @since AND _ingested_at <= @until "
     "AND event_date BETWEEN @first_date AND @last_date"
 )
 ALL_DATES = (date(1, 1, 1), date(9999, 12, 31))
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timestamp read back from raw (naive UTC on DuckDB, aware on BigQuery), aware."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class BuildWindow:
     last_date: date = ALL_DATES[1]
     #: Event dates of the raw rows in the window (None: the window is empty).
     touched: tuple[date, date] | None = None
+    #: Their first and last event times.
+    touched_at: tuple[datetime, datetime] | None = None
 
     @property
     def is_backfill(self) -> bool:
@@ -130,6 +140,11 @@ class ModelStore(Protocol):
         """Mark the build finished (its `until` becomes the next build's watermark)."""
         ...
 
+    def merge(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        """Put the rows `select` returns in place of the stored rows with the same key (in
+        the partitions the new rows fall in), adding those with a new key; the number."""
+        ...
+
     def stage(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int | None:
         """Keep a staging model's rows as `staging.<name>` until the build ends; the number
         of rows, or None when this backend inlines staging models instead."""
@@ -159,16 +174,19 @@ class WarehouseBuild:
 
     def plan(self) -> BuildWindow:
         last = self.store.last_until()
-        until = self._raw_high_water()
+        until = self._raw_high_water(last)
         since = EPOCH if last is None else min(last - self.overlap, until)
         return self._window(since, until, *ALL_DATES)
 
     def _window(self, since: datetime, until: datetime, first: date, last: date) -> BuildWindow:
-        lo, hi = self.store.fetch_one(
+        lo, hi, first_ts, last_ts = self.store.fetch_one(
             RAW_DATES_SQL, {"since": since, "until": until, "first_date": first, "last_date": last}
         )
         touched = None if lo is None else (lo, hi)
-        return BuildWindow(uuid.uuid4().hex[:12], since, until, self._clock(), first, last, touched)
+        touched_at = None if first_ts is None else (_utc(first_ts), _utc(last_ts))
+        return BuildWindow(
+            uuid.uuid4().hex[:12], since, until, self._clock(), first, last, touched, touched_at
+        )
 
     def plan_backfill(self, first_date: date, last_date: date) -> BuildWindow:
         """Every raw row of events dated `first_date`..`last_date`, whenever it was loaded."""
@@ -176,14 +194,15 @@ class WarehouseBuild:
             raise ValueError(
                 f"backfill from {first_date} to {last_date}: the start is after the end"
             )
-        until = self._raw_high_water()
+        until = self._raw_high_water(self.store.last_until())
         return self._window(EPOCH, until, first_date, last_date)
 
-    def _raw_high_water(self) -> datetime:
-        (newest,) = self.store.fetch_one(RAW_HIGH_WATER_SQL, {})
+    def _raw_high_water(self, last: datetime | None) -> datetime:
+        """The newest `_ingested_at` in raw; `last` (the last watermark) when none is newer."""
+        (newest,) = self.store.fetch_one(RAW_HIGH_WATER_SQL, {"after": last or EPOCH})
         if not isinstance(newest, datetime):
-            return EPOCH
-        return newest.replace(tzinfo=UTC) if newest.tzinfo is None else newest.astimezone(UTC)
+            return last or EPOCH
+        return _utc(newest)
 
     def ordered(self, layer: str | None = None) -> list[Model]:
         return [m for m in build_order(self.models) if layer is None or m.layer == layer]
@@ -200,6 +219,8 @@ class WarehouseBuild:
         elif model.materialized == "partitions":
             touched = window.touched is not None
             rows = self.store.replace_partitions(model, select, params) if touched else 0
+        elif model.materialized == "merge":
+            rows = self.store.merge(model, select, params) if window.touched is not None else 0
         else:
             rows = self.store.replace(model, select, params)
         return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)
@@ -218,9 +239,12 @@ class WarehouseBuild:
 
     def _parameters(self, select: exp.Expression, window: BuildWindow) -> dict[str, Any]:
         touched_first, touched_last = window.touched or (ALL_DATES[0], ALL_DATES[0])
+        touched_since, touched_until = window.touched_at or (EPOCH, EPOCH)
         values = {
             "touched_first": touched_first,
             "touched_last": touched_last,
+            "touched_since": touched_since,
+            "touched_until": touched_until,
             "since": window.since,
             "until": window.until,
             "load_ts": window.load_ts,

@@ -180,7 +180,9 @@ def test_the_marts_follow_the_stream_and_equal_a_full_rebuild(
         "SELECT play_id, played_at, user_id, level, artist, song, session_id FROM marts.song_plays"
     )
     hourly = "SELECT * FROM marts.hourly_activity"
+    sessions = "SELECT * FROM marts.sessions"  # merged session by session across builds
     assert _rows(settings, plays) == _rows(rebuilt, plays)
     assert _rows(settings, hourly) == _rows(rebuilt, hourly)
+    assert _rows(settings, sessions) == _rows(rebuilt, sessions)
     (distinct,) = _rows(settings, "SELECT COUNT(DISTINCT play_id) FROM marts.song_plays")
     assert distinct == (counts["listen_events"] + 1,)

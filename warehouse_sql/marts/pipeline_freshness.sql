@@ -9,8 +9,8 @@ description: >
   the rows the loader handed to the warehouse in each minute, how long after their event time
   (eventsim ts) they reached raw, and how long until a finished build had them in the vault
   and marts (the first build whose window reaches the row's _ingested_at, from
-  vault.build_log). A minute is added once a finished build began more than a minute after
-  it ended, so each build adds the minutes its predecessors covered and recomputes nothing.
+  vault.build_log). A minute is added once a finished build began more than 15 s after it
+  ended, so each build adds the minutes its predecessors covered and recomputes nothing.
   Rows loaded more than 300 s after their event time (or before it: clocks that disagree)
   are backlog (history, replays, a loader catching up): counted in backlog_events and left
   out of the event_to_* percentiles, which describe live traffic.
@@ -40,9 +40,9 @@ builds AS (
   SELECT load_ts, until, finished_at, LAG(until) OVER (ORDER BY until) AS reach_from
   FROM finished
 ),
--- The minutes to add: after the newest one stored, up to a minute before the newest finished
--- build began (a micro-batch is stamped just before it becomes visible: the margin makes sure
--- a minute's rows were all there for a finished build to read).
+-- The minutes to add: after the newest one stored, and ended 15 s before the newest finished
+-- build began (a micro-batch is stamped just before it is written: the margin makes sure a
+-- minute's rows were all there for a finished build to read).
 bounds AS (
   SELECT
     COALESCE(
@@ -50,7 +50,7 @@ bounds AS (
       TIMESTAMP '1970-01-01 00:00:00+00'
     ) AS first_minute,
     TIMESTAMP_TRUNC(
-      TIMESTAMP_SUB((SELECT MAX(load_ts) FROM builds), INTERVAL 1 MINUTE), MINUTE
+      TIMESTAMP_SUB((SELECT MAX(load_ts) FROM builds), INTERVAL 15 SECOND), MINUTE
     ) AS end_minute
 ),
 loaded AS (
@@ -62,9 +62,13 @@ loaded AS (
   UNION ALL
   SELECT _topic, _ingested_at, ts FROM raw.status_change_events
 ),
+-- The window's own bound first (a parameter: Parquet statistics and partitions prune by it):
+-- a minute not yet added is never older than the last watermark less the overlap, so an hour
+-- before `since` is a safe floor.
 new_rows AS (
   SELECT loaded.* FROM loaded
-  WHERE _ingested_at >= (SELECT first_minute FROM bounds)
+  WHERE _ingested_at >= TIMESTAMP_SUB(@since, INTERVAL 1 HOUR)
+    AND _ingested_at >= (SELECT first_minute FROM bounds)
     AND _ingested_at < (SELECT end_minute FROM bounds)
 ),
 -- Each build's reach (reach_from, until] split into the minutes it touches, so a row finds its

@@ -3,9 +3,10 @@ name: marts.sessions
 grain: one row per session
 key: [session_key]
 description: >
-  Recomputed for the sessions that started on the dates a build touched or the day before
-  (a session that crosses midnight belongs to the day it started).
-materialized: partitions
+  Recomputed for the sessions with an event in the build's window, from their page views of
+  the window's dates and the day before (a session that crosses midnight belongs to the day
+  it started), and merged in by key: the other sessions of those days stay as they are.
+materialized: merge
 partition_by: session_date
 cluster_by: [user_id]
 columns:
@@ -21,10 +22,8 @@ columns:
   ended_by: {type: STRING, doc: "logout, cancellation, or inactivity (the session just stopped)"}
 --- */
 WITH candidates AS (
-  -- every session that started in the partitions rewritten has a page view in this range
-  SELECT DISTINCT session_hk
-  FROM vault.t_link_page_view
-  WHERE DATE_DIFF(@touched_first, viewed_date, DAY) <= 1 AND viewed_date <= @touched_last
+  -- the sessions the window's page views belong to
+  SELECT DISTINCT session_hk FROM staging.page_views
 ),
 views AS (
   SELECT
@@ -35,6 +34,7 @@ views AS (
     listener.user_id
   FROM vault.t_link_page_view AS view
   JOIN candidates ON candidates.session_hk = view.session_hk
+  WHERE view.viewed_date BETWEEN DATE_SUB(@touched_first, INTERVAL 1 DAY) AND @touched_last
   JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
 ),
 per_session AS (

@@ -173,6 +173,31 @@ class BigQueryModelStore:
         )
         return int(counted[0]["n"])
 
+    def merge(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        """One MERGE on the key, limited to the partitions the new rows fall in (so BigQuery
+        prunes the target): matched rows are updated, new keys inserted."""
+        table_id = self._ensure_table(model)
+        select_sql = self._select_sql(select)
+        column = model.partition_by
+        found = self._run(
+            f"SELECT {column} AS d, COUNT(*) AS n FROM ({select_sql}) GROUP BY 1", params
+        )
+        dates = [row["d"] for row in found]
+        if not dates:
+            return 0
+        names = [c.name for c in model.columns]
+        matches = " AND ".join(f"target.{k} = source.{k}" for k in model.key)
+        updates = ", ".join(f"{n} = source.{n}" for n in names if n not in model.key)
+        columns = ", ".join(names)
+        self._job(
+            f"MERGE `{table_id}` AS target USING ({select_sql}) AS source "
+            f"ON {matches} AND target.{column} IN UNNEST(@partitions) "
+            f"WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({columns})",
+            {**params, "partitions": dates},
+        )
+        return sum(int(row["n"]) for row in found)
+
     def stage(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int | None:
         """Staging stays inlined: BigQuery prunes each model's CTE to the columns it reads,
         and a staging table would cost a write of every window's rows per build."""

@@ -125,7 +125,43 @@ class ParquetModelStore:
         self, model: Model, select: exp.Expression, params: dict[str, Any]
     ) -> int:
         """Each partition is one file, `<column>=<date>.parquet`, replaced by rename."""
-        sql = to_duckdb_sql(select)
+        return self._write_partitions(model, to_duckdb_sql(select), params)
+
+    def merge(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
+        """Rewrite the partition files the new rows fall in: their stored rows whose key the
+        new rows do not have, plus the new rows. A partition is a mart's day: small next to
+        the vault rows it was computed from, so this costs a fraction of recomputing it."""
+        column, key = model.partition_by, model.key
+        self._execute(f"CREATE OR REPLACE TEMP TABLE merged AS {to_duckdb_sql(select)}", params)
+        try:
+            dates = [
+                row[0]
+                for row in self.connection.execute(
+                    f"SELECT DISTINCT {column} FROM merged"
+                ).fetchall()
+            ]
+            if not dates:
+                return 0
+            folder = self.warehouse.model_dir(model)
+            stored = [
+                p for d in dates if (p := folder / f"{column}={d.isoformat()}.parquet").exists()
+            ]
+            kept = ""
+            if stored:
+                files = "[" + ", ".join(sql_string(p) for p in stored) + "]"
+                matches = " AND ".join(f"m.{k} = s.{k}" for k in key)
+                kept = (
+                    " UNION ALL BY NAME SELECT * FROM "
+                    f"read_parquet({files}, union_by_name = true) AS s "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM merged AS m WHERE {matches})"
+                )
+            self._write_partitions(model, f"SELECT * FROM merged{kept}", {})
+            counted = self.connection.execute("SELECT COUNT(*) FROM merged").fetchone()
+            return int(counted[0]) if counted else 0
+        finally:
+            self.connection.execute("DROP TABLE IF EXISTS merged")
+
+    def _write_partitions(self, model: Model, sql: str, params: dict[str, Any]) -> int:
         column = model.partition_by
         staging = self._staging / uuid.uuid4().hex
         result = self._execute(
@@ -164,6 +200,11 @@ class ParquetModelStore:
         keep_empty: bool = False,
     ) -> int:
         sql = to_duckdb_sql(select)
+        if model.partition_by:
+            # Rows in partition order: each row group then spans a date or two, and reads of
+            # some dates skip the others by their min/max statistics (what BigQuery's
+            # partitions do); unordered, every row group of a big file spans every date.
+            sql = f"SELECT * FROM ({sql}) ORDER BY {model.partition_by}"
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{uuid.uuid4().hex}.parquet"
         result = self._execute(

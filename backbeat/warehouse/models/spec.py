@@ -54,7 +54,7 @@ COLUMN_TYPES: Final = frozenset(
 )
 _HEADER = re.compile(r"^\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/\s*\n(?P<sql>.*)$", re.S)
 
-Materialized = Literal["ephemeral", "incremental", "table", "partitions"]
+Materialized = Literal["ephemeral", "incremental", "table", "partitions", "merge"]
 
 
 class ModelError(ValueError):
@@ -157,7 +157,7 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
     if name != path.stem:
         raise _fail(path, f"the file must be named after the model ({name}{path.suffix})")
     materialized = header["materialized"]
-    if materialized not in ("ephemeral", "incremental", "table", "partitions"):
+    if materialized not in ("ephemeral", "incremental", "table", "partitions", "merge"):
         raise _fail(path, f"unknown materialization {materialized!r}")
     if (materialized == "ephemeral") != (layer == "staging"):
         raise _fail(path, "staging models, and only they, are ephemeral")
@@ -165,8 +165,10 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
         raise _fail(path, "a `table` model must say why it is rebuilt (`rebuild_reason`)")
     if materialized != "table" and header.get("rebuild_reason"):
         raise _fail(path, "only a `table` model is rebuilt whole; say how it is built instead")
-    if materialized == "partitions" and not header.get("partition_by"):
-        raise _fail(path, "a `partitions` model needs `partition_by` (a DATE column)")
+    if materialized in ("partitions", "merge") and not header.get("partition_by"):
+        raise _fail(path, f"a `{materialized}` model needs `partition_by` (a DATE column)")
+    if materialized == "merge" and not header.get("key"):
+        raise _fail(path, "a `merge` model needs `key`: its rows replace the stored rows by key")
     columns = (
         _columns(path, header.get("columns"))
         if materialized != "ephemeral" or header.get("columns")
