@@ -4,7 +4,8 @@ grain: one row per UTC date and plan level with any active user
 key: [activity_date, level]
 description: >
   Recomputed for the dates a build touched and the 29 days after them (an event counts
-  toward the rolling 7- and 30-day figures of the month that follows it).
+  toward the rolling 7- and 30-day figures of the month that follows it), from
+  marts.user_activity_daily (a row per user and day, not per page view).
 materialized: partitions
 partition_by: activity_date
 columns:
@@ -15,11 +16,10 @@ columns:
   mau: {type: INT64, doc: the same over the 30 days ending that day}
 --- */
 WITH daily AS (
-  SELECT DISTINCT viewed_date AS activity_date, level, user_hk
-  FROM vault.t_link_page_view
-  WHERE user_hk != REPEAT('0', 32) AND level IS NOT NULL
-    AND DATE_DIFF(@touched_first, viewed_date, DAY) < 30
-    AND DATE_DIFF(viewed_date, @touched_last, DAY) < 30
+  SELECT activity_date, level, user_hk
+  FROM marts.user_activity_daily
+  WHERE DATE_DIFF(@touched_first, activity_date, DAY) < 30
+    AND DATE_DIFF(activity_date, @touched_last, DAY) < 30
 ),
 days AS (
   SELECT DISTINCT activity_date, level FROM daily
