@@ -40,6 +40,7 @@ def init(
                 "created_tables": report.created_tables,
                 "existing": report.existing,
                 "added_columns": report.added_columns,
+                "reclustered": report.reclustered,
                 "roles": [role for role, _ in SERVICE_ACCOUNT_ROLES],
             }
         )
@@ -48,6 +49,8 @@ def init(
         console.print(f"[green]created[/] {name}")
     for name in report.added_columns:
         console.print(f"[green]added column[/] {name}")
+    for name in report.reclustered:
+        console.print(f"[green]reclustered[/] {name} (by load time first: builds read by it)")
     for name in report.existing:
         console.print(f"[dim]exists[/]  {name}")
     console.print("\nThe service account of the loader and the flows needs:")

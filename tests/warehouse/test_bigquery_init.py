@@ -34,7 +34,7 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
     }
     table = table_definition("p", "raw", specs["listen_events"])
     assert table.time_partitioning.field == "event_date" and table.time_partitioning.type_ == "DAY"
-    assert table.clustering_fields == ["userId", "sessionId"]
+    assert table.clustering_fields == ["_ingested_at", "userId"]  # builds read by load time
     assert [(f.name, f.field_type) for f in table.schema] == raw_columns("listen_events")
     assert table_definition("p", "raw", specs["dead_letter"]).clustering_fields == ["source_topic"]
     assert table_definition("p", "raw", specs["offers"]).clustering_fields == ["user_id"]
@@ -64,7 +64,7 @@ def test_init_creates_datasets_and_tables_once(bigquery_emulator: BigQueryEmulat
     client = bigquery_client(settings)
     table = client.get_table("backbeat-test.raw_init.page_view_events")
     assert table.time_partitioning.field == "event_date"
-    assert table.clustering_fields == ["userId", "sessionId"]
+    assert table.clustering_fields == ["_ingested_at", "userId"]  # builds read by load time
     assert [(f.name, f.field_type) for f in table.schema] == raw_columns("page_view_events")
     rows = list(
         client.query("SELECT COUNT(*) AS n FROM `backbeat-test.raw_init.listen_events`").result()
@@ -91,6 +91,23 @@ def test_init_adds_the_columns_a_newer_backbeat_declares(
     columns = {f.name for f in client.get_table("backbeat-test.raw_upgrade.dead_letter").schema}
     assert columns == {name for name, _ in table_columns("dead_letter")}
     assert init_bigquery(settings).added_columns == []
+
+
+def test_init_reclusters_raw_tables_by_load_time(bigquery_emulator: BigQueryEmulator) -> None:
+    """Raw tables an older Backbeat clustered by user are clustered by `_ingested_at` first,
+    what every build filters raw by, so BigQuery prunes the blocks loaded before a window."""
+    settings = bigquery_emulator.settings(get_settings(), raw_dataset="raw_recluster").warehouse
+    client = bigquery_client(settings)
+    client.create_dataset("backbeat-test.raw_recluster", exists_ok=True)
+    spec = next(c for c in raw_table_specs() if c.name == "listen_events")
+    older = bigquery.Table("backbeat-test.raw_recluster.listen_events", spec.schema())
+    older.clustering_fields = ["userId", "sessionId"]
+    client.create_table(older)
+    report = init_bigquery(settings)
+    assert "raw_recluster.listen_events" in report.reclustered
+    table = client.get_table("backbeat-test.raw_recluster.listen_events")
+    assert table.clustering_fields == ["_ingested_at", "userId"]
+    assert "raw_recluster.listen_events" not in init_bigquery(settings).reclustered
 
 
 def test_cli_prints_the_roles_and_a_json_report(bigquery_emulator: BigQueryEmulator) -> None:

@@ -34,6 +34,8 @@ class InitReport:
     existing: list[str] = field(default_factory=list)
     #: Columns added to tables an older Backbeat created ("raw.dead_letter.stage", ...).
     added_columns: list[str] = field(default_factory=list)
+    #: Tables an older Backbeat clustered otherwise, given this one's clustering.
+    reclustered: list[str] = field(default_factory=list)
 
 
 def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = None) -> InitReport:
@@ -55,6 +57,8 @@ def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = Non
         if spec.name in existing_tables:
             report.existing.append(full_name)
             report.added_columns += _add_missing_columns(client, f"{project}.{full_name}", spec)
+            if _recluster(client, f"{project}.{full_name}", spec):
+                report.reclustered.append(full_name)
             continue
         client.create_table(table_definition(project, settings.raw_dataset, spec), exists_ok=True)
         report.created_tables.append(full_name)
@@ -73,6 +77,17 @@ def init_bigquery(settings: WarehouseSettings, quality_dataset: str | None = Non
             client.create_table(table, exists_ok=True)
             report.created_tables.append(f"{quality_dataset}.{table.table_id}")
     return report
+
+
+def _recluster(client: bigquery.Client, table_id: str, spec: TableSpec) -> bool:
+    """Give a table an older Backbeat made this one's clustering (BigQuery applies it to new
+    data at once and re-sorts the old in the background, at no charge); True if changed."""
+    table = client.get_table(table_id)
+    if list(table.clustering_fields or []) == spec.clustering:
+        return False
+    table.clustering_fields = spec.clustering
+    client.update_table(table, ["clustering_fields"])
+    return True
 
 
 def _add_missing_columns(client: bigquery.Client, table_id: str, spec: TableSpec) -> list[str]:
