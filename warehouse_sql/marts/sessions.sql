@@ -3,9 +3,10 @@ name: marts.sessions
 grain: one row per session
 key: [session_key]
 description: >
-  Recomputed for the sessions with an event in the build's window, from their page views of
-  the window's dates and the day before (a session that crosses midnight belongs to the day
-  it started), and merged in by key: the other sessions of those days stay as they are.
+  Recomputed for the sessions with an event in the build's window, from their page views
+  since the earliest start among them (at most the day before the window's dates: a session
+  that crosses midnight belongs to the day it started), and merged in by key: the other
+  sessions of those days stay as they are.
 materialized: merge
 partition_by: session_date
 cluster_by: [user_id]
@@ -25,6 +26,15 @@ WITH candidates AS (
   -- the sessions the window's page views belong to
   SELECT DISTINCT session_hk FROM staging.page_views
 ),
+-- Their earliest event: the start stored for those already in the mart, else the window's
+-- first event. Page views are stored in time order, so reading from there skips the rest
+-- of the day instead of aggregating two days of page views every build.
+reach AS (
+  SELECT LEAST(COALESCE(MIN(stored.started_at), @touched_since), @touched_since) AS from_ts
+  FROM marts.sessions AS stored
+  JOIN candidates ON candidates.session_hk = stored.session_key
+  WHERE stored.session_date BETWEEN DATE_SUB(@touched_first, INTERVAL 1 DAY) AND @touched_last
+),
 views AS (
   SELECT
     view.session_hk,
@@ -35,6 +45,7 @@ views AS (
   FROM vault.t_link_page_view AS view
   JOIN candidates ON candidates.session_hk = view.session_hk
   WHERE view.viewed_date BETWEEN DATE_SUB(@touched_first, INTERVAL 1 DAY) AND @touched_last
+    AND view.viewed_at >= (SELECT from_ts FROM reach)
   JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
 ),
 per_session AS (

@@ -200,11 +200,11 @@ class ParquetModelStore:
         keep_empty: bool = False,
     ) -> int:
         sql = to_duckdb_sql(select)
-        if model.partition_by:
-            # Rows in partition order: each row group then spans a date or two, and reads of
-            # some dates skip the others by their min/max statistics (what BigQuery's
+        if order := model.sort_by or model.partition_by:
+            # Rows in time order: each row group then spans minutes or a date, and reads of
+            # a time range skip the rest by their min/max statistics (what BigQuery's
             # partitions do); unordered, every row group of a big file spans every date.
-            sql = f"SELECT * FROM ({sql}) ORDER BY {model.partition_by}"
+            sql = f"SELECT * FROM ({sql}) ORDER BY {order}"
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{uuid.uuid4().hex}.parquet"
         result = self._execute(

@@ -26,6 +26,13 @@ Materializations:
   dates the build touched (`@touched_first`..`@touched_last`, widened as the model needs);
   each partition it returns replaces the stored one. For aggregates over days or months
   that late events change: only the affected ones are recomputed.
+- `merge`: the SELECT returns only the rows the window changed (`key`); each replaces the
+  stored row with its key, in the partitions (`partition_by`) the rows fall in. For
+  aggregates whose keys (an hour, a session) a build touches a few of.
+
+`sort_by` (optional, a column): the order rows are written in where the backend controls it
+(DuckDB's files; default `partition_by`), so reads of a time range skip the rest by min/max
+statistics.
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ class Model:
     path: Path
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
+    sort_by: str | None = None
     rebuild_reason: str | None = None
     description: str = ""
     depends_on: frozenset[str] = field(default_factory=frozenset)
@@ -178,7 +186,8 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
     key = tuple(header.get("key") or ())
     cluster_by = tuple(header.get("cluster_by") or ())
     partition_by = header.get("partition_by")
-    for wanted in (*key, *cluster_by, *([partition_by] if partition_by else [])):
+    sort_by = header.get("sort_by")
+    for wanted in (*key, *cluster_by, *[c for c in (partition_by, sort_by) if c]):
         if wanted not in names:
             raise _fail(path, f"`{wanted}` is not one of its columns")
     try:
@@ -208,6 +217,7 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
         sql=sql,
         path=path,
         partition_by=partition_by,
+        sort_by=sort_by,
         cluster_by=cluster_by,
         rebuild_reason=header.get("rebuild_reason"),
         description=str(header.get("description", "")).strip(),
