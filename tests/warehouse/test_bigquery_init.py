@@ -37,7 +37,10 @@ def test_table_definitions_are_partitioned_by_day_and_clustered() -> None:
     assert table.clustering_fields == ["_ingested_at", "userId"]  # builds read by load time
     assert [(f.name, f.field_type) for f in table.schema] == raw_columns("listen_events")
     assert table_definition("p", "raw", specs["dead_letter"]).clustering_fields == ["source_topic"]
-    assert table_definition("p", "raw", specs["offers"]).clustering_fields == ["user_id"]
+    assert table_definition("p", "raw", specs["offers"]).clustering_fields == [
+        "_ingested_at",
+        "user_id",
+    ]
 
 
 def test_a_missing_project_is_a_clear_error() -> None:
