@@ -181,6 +181,8 @@ def test_the_marts_follow_the_stream_and_equal_a_full_rebuild(
     )
     hourly = "SELECT * FROM marts.hourly_activity"
     sessions = "SELECT * FROM marts.sessions"  # merged session by session across builds
+    pit = "SELECT * FROM vault.pit_user"  # merged user by user across builds
+    assert _rows(settings, pit) == _rows(rebuilt, pit)
     assert _rows(settings, plays) == _rows(rebuilt, plays)
     assert _rows(settings, hourly) == _rows(rebuilt, hourly)
     assert _rows(settings, sessions) == _rows(rebuilt, sessions)

@@ -2,13 +2,16 @@
 name: vault.pit_user
 grain: one row per user per UTC date, from the user's first event to the newest date in the vault
 key: [user_hk, snapshot_date]
-materialized: partitions
+materialized: merge
 partition_by: snapshot_date
 cluster_by: [user_hk]
 description: >
-  Recomputed from the first date a build touched to the newest date in the vault (a late
-  satellite row changes the pointers of every day after it). Point-in-time table: for each user and day, which satellite rows were in effect at the end
-  of that day, so marts join a user's profile and plan as of a date with equality joins.
+  Point-in-time table: for each user and day, which satellite rows were in effect at the end
+  of that day, so marts join a user's profile and plan as of a date with equality joins. Each
+  build recomputes the users its window's events carry (only events add satellite rows), from
+  the first date the window touched to the newest date in the vault (a late satellite row
+  changes the pointers of every day after it), and every user for the days the vault gained
+  since the last build; the rows are merged in by key.
 columns:
   user_hk: {type: STRING, doc: the user (vault.hub_user)}
   snapshot_date: {type: DATE, doc: the day (UTC) the pointers are valid at the end of}
@@ -24,12 +27,34 @@ WITH first_days AS (
 newest AS (
   SELECT MAX(viewed_date) AS last_day FROM vault.t_link_page_view
 ),
+stored AS (
+  SELECT MAX(snapshot_date) AS last_day FROM vault.pit_user
+),
+moved AS (
+  SELECT user_hk FROM staging.page_views WHERE user_id IS NOT NULL
+  UNION DISTINCT
+  SELECT user_hk FROM staging.listens WHERE user_id IS NOT NULL
+),
 spine AS (
+  -- the users the window's events carry, from the first date it touched
   SELECT first_days.user_hk, snapshot_date
   FROM first_days
+  JOIN moved ON moved.user_hk = first_days.user_hk
   CROSS JOIN newest
   CROSS JOIN UNNEST(
     GENERATE_DATE_ARRAY(GREATEST(first_days.first_day, @touched_first), newest.last_day)
+  ) AS snapshot_date
+  UNION DISTINCT
+  -- every user, on the days the vault gained since the last build
+  SELECT first_days.user_hk, snapshot_date
+  FROM first_days
+  CROSS JOIN newest
+  CROSS JOIN stored
+  CROSS JOIN UNNEST(
+    GENERATE_DATE_ARRAY(
+      GREATEST(first_days.first_day, COALESCE(DATE_ADD(stored.last_day, INTERVAL 1 DAY), first_days.first_day)),
+      newest.last_day
+    )
   ) AS snapshot_date
 ),
 plans AS (
