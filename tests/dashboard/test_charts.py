@@ -33,15 +33,18 @@ def test_offer_performance_shows_both_groups_and_the_uplift() -> None:
 def test_freshness_draws_live_lags_linearly_and_marks_backlog_minutes() -> None:
     first = dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
     second = first + dt.timedelta(minutes=1)
+    third = second + dt.timedelta(minutes=1)
     figure = pipeline_freshness(
         [
-            (first, 5_000, 4_000, None, None),  # only history: no live lag to draw
+            (first, 5_000, 4_000, 290.0, 300.0),  # mostly history: its "live" tail is replay
             (second, 300, 0, 2.5, 21.0),
+            (third, 300, 10, 2.0, 19.0),  # a few late events do not hide a live minute
         ]
     )
     raw, marts, backlog, promise = figure.data
     assert (raw.name, marts.name) == ("event → raw", "event → marts")
-    assert list(raw.x) == [second] and list(raw.y) == [2.5] and list(marts.y) == [21.0]
+    assert list(raw.x) == [second, third] and list(raw.y) == [2.5, 2.0]
+    assert list(marts.y) == [21.0, 19.0]
     assert list(backlog.x) == [first] and list(backlog.y) == [0]
     assert list(backlog.text) == ["4,000 of 5,000 events were backlog"]
     assert promise.name == "the one-minute promise"
