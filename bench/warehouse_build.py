@@ -53,7 +53,9 @@ def _simulate(
 ) -> tuple[int, int, list[tuple[str, bytes]]]:
     """Simulate, write `days` into raw; return counts and the next `increment` records."""
     end_ms = START_MS + int(days * 24 * HOUR_MS)
-    params = SimulationParams(start_ms=START_MS, end_ms=end_ms + 72 * HOUR_MS, n_users=users, seed=3)
+    params = SimulationParams(
+        start_ms=START_MS, end_ms=end_ms + 72 * HOUR_MS, n_users=users, seed=3
+    )
     simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=3))
     sink = DirectRawSink(RawParquetWriter(root), batch_rows=BATCH_ROWS, live_lag_ms=LIVE_LAG_MS)
     held: list[tuple[str, bytes]] = []
