@@ -18,6 +18,7 @@ from backbeat.warehouse.bigquery.client import bigquery_client
 from backbeat.warehouse.bigquery.raw_writer import BigQueryRawWriter
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from tests.conftest import BigQueryEmulator
+from tests.quality.test_scan import every_table
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def built(bigquery_emulator: BigQueryEmulator, eventsim_real: Path) -> Settings:
 def test_real_data_passes_every_contract_on_bigquery(built: Settings) -> None:
     scan = scan_warehouse(built)
     assert scan.failed == [], markdown_report(scan)
-    assert len({r.contract for r in scan.results}) == 38
+    assert {r.contract for r in scan.results} == every_table()
     stored = open_warehouse(built).query(
         f"SELECT COUNT(*) FROM `{built.warehouse.bigquery_project}.quality.results` "
         f"WHERE run_id = '{scan.run_id}'"
