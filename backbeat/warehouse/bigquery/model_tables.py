@@ -95,12 +95,23 @@ class BigQueryModelStore:
             table = self._client.create_table(
                 bigquery.Table(table_id, schema=BUILD_LOG_SCHEMA), exists_ok=True
             )
-            missing = [f for f in BUILD_LOG_SCHEMA if f.name not in {c.name for c in table.schema}]
-            if missing:  # a log from before a column was added: add it (NULL for old builds)
-                table.schema = [*table.schema, *missing]
-                self._client.update_table(table, ["schema"])
+            self._add_missing_columns(table, BUILD_LOG_SCHEMA)
             self._existing.add(table_id)
         return table_id
+
+    def _add_missing_columns(
+        self, table: bigquery.Table, wanted: list[bigquery.SchemaField]
+    ) -> None:
+        """A table an older Backbeat made gains the columns this one declares (NULL in its old
+        rows), by DDL: BigQuery adds NULLABLE columns in place."""
+        present = {c.name for c in table.schema}
+        table_id = f"{table.project}.{table.dataset_id}.{table.table_id}"
+        for column in wanted:
+            if column.name not in present:
+                self._run(
+                    f"ALTER TABLE `{table_id}` "
+                    f"ADD COLUMN IF NOT EXISTS {column.name} {column.field_type}"
+                )
 
     def last_until(self) -> datetime | None:
         table_id = self._ensure_build_log()
@@ -121,7 +132,8 @@ class BigQueryModelStore:
         if model.cluster_by:
             table.clustering_fields = list(model.cluster_by)
         table.description = " ".join(model.grain.split())
-        self._client.create_table(table, exists_ok=True)
+        stored = self._client.create_table(table, exists_ok=True)
+        self._add_missing_columns(stored, list(table.schema))
         self._existing.add(table_id)
         return table_id
 
