@@ -51,7 +51,7 @@ class ParquetModelStore:
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
         self.warehouse = warehouse
         self._staging = warehouse.dir / ".staging"
-        self._builds = warehouse.dir / "builds"
+        self._builds = warehouse.builds_dir
         self._compaction = warehouse.dir / ".compaction"
         self._connection: duckdb.DuckDBPyConnection | None = None
 

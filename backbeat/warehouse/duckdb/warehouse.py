@@ -36,6 +36,8 @@ class DuckDBWarehouse:
     def __init__(self, warehouse_dir: Path, models: dict[str, Model] | None = None) -> None:
         self.dir = warehouse_dir
         self.raw_dir = warehouse_dir / "raw"
+        #: The log of finished builds (build_log.py), written by the model store.
+        self.builds_dir = warehouse_dir / "builds"
         self.models = default_models() if models is None else models
 
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -53,7 +55,7 @@ class DuckDBWarehouse:
         for model in self.models.values():
             if model.stored:
                 self.refresh_view(connection, model)
-        connection.execute(f"CREATE VIEW {BUILD_LOG} AS {build_log_select(self.dir / 'builds')}")
+        connection.execute(f"CREATE VIEW {BUILD_LOG} AS {build_log_select(self.builds_dir)}")
         results = _files_or_empty(
             self.dir / RESULTS_FOLDER, [(n, duckdb_type(t)) for n, t in RESULT_COLUMNS]
         )
