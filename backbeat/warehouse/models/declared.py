@@ -96,8 +96,6 @@ class Satellite(_Declaration):
     #: How each part of the payload enters the hashdiff (SQL, as the key rules write it).
     hashdiff: list[str] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
-    #: The parent's key fixes the payload: only the first sighting per source is compared.
-    first_sighting_only: bool = False
     #: Effectivity at the instant: of the events sharing a parent and an event time, the one
     #: last by this column decides the payload (e.g. a plan change and the page after it).
     one_per_instant_by: str | None = None
