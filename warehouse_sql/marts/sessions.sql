@@ -44,9 +44,16 @@ views AS (
     listener.user_id
   FROM vault.t_link_page_view AS view
   JOIN candidates ON candidates.session_hk = view.session_hk
+  JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
   WHERE view.viewed_date BETWEEN DATE_SUB(@touched_first, INTERVAL 1 DAY) AND @touched_last
     AND view.viewed_at >= (SELECT from_ts FROM reach)
-  JOIN vault.hub_user AS listener ON listener.user_hk = view.user_hk
+),
+-- One pass over the views (a CTE read twice is materialised whole by DuckDB).
+ranked AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY session_hk ORDER BY viewed_at DESC, item_in_session DESC) AS from_last
+  FROM views
 ),
 per_session AS (
   SELECT
@@ -55,14 +62,10 @@ per_session AS (
     MIN(viewed_at) AS started_at,
     MAX(viewed_at) AS ended_at,
     COUNT(*) AS events,
-    COUNTIF(page = 'NextSong') AS plays
-  FROM views
+    COUNTIF(page = 'NextSong') AS plays,
+    MAX(IF(from_last = 1, page, NULL)) AS last_page
+  FROM ranked
   GROUP BY session_hk
-),
-last_views AS (
-  SELECT session_hk, page AS last_page
-  FROM views
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY session_hk ORDER BY viewed_at DESC, item_in_session DESC) = 1
 )
 SELECT
   per_session.session_hk AS session_key,
@@ -74,13 +77,12 @@ SELECT
   TIMESTAMP_DIFF(per_session.ended_at, per_session.started_at, SECOND) AS duration_s,
   per_session.events,
   per_session.plays,
-  CASE last_views.last_page
+  CASE per_session.last_page
     WHEN 'Logout' THEN 'logout'
     WHEN 'Cancellation Confirmation' THEN 'cancellation'
     ELSE 'inactivity'
   END AS ended_by
 FROM per_session
-JOIN last_views ON last_views.session_hk = per_session.session_hk
 JOIN vault.hub_session AS session ON session.session_hk = per_session.session_hk
 WHERE DATE_DIFF(@touched_first, DATE(per_session.started_at), DAY) <= 1
   AND DATE(per_session.started_at) <= @touched_last

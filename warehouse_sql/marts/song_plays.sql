@@ -23,16 +23,23 @@ columns:
   state: {type: STRING, doc: the listener's state}
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
 --- */
-WITH new_plays AS (
+WITH caught_up_to AS (
+  SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') AS load_ts FROM marts.song_plays
+),
+new_plays AS (
   SELECT * FROM vault.t_link_play
-  WHERE load_ts > (
-    SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') FROM marts.song_plays
-  )
+  WHERE load_ts > (SELECT load_ts FROM caught_up_to)
+),
+-- The new plays' dates, read from two columns rather than from new_plays: a CTE read more
+-- than once is materialised whole by DuckDB, every column of every new play.
+new_dates AS (
+  SELECT MIN(played_date) AS first_date, MAX(played_date) AS last_date
+  FROM vault.t_link_play
+  WHERE load_ts > (SELECT load_ts FROM caught_up_to)
 ),
 stored AS (
   SELECT play_id FROM marts.song_plays
-  WHERE play_date BETWEEN (SELECT MIN(played_date) FROM new_plays)
-    AND (SELECT MAX(played_date) FROM new_plays)
+  WHERE play_date BETWEEN (SELECT first_date FROM new_dates) AND (SELECT last_date FROM new_dates)
 )
 SELECT
   play.play_hk AS play_id,

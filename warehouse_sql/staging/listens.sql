@@ -14,9 +14,12 @@ WITH window_rows AS (
 ),
 -- The repair and the track keys are computed once per distinct track (a catalogue's
 -- worth), not once per play.
+-- (Read from raw, not from window_rows: DuckDB materialises a CTE read twice, every column.)
 names AS (
   SELECT DISTINCT artist AS raw_artist, song AS raw_song, duration AS raw_duration, artist, song
-  FROM window_rows
+  FROM raw.listen_events
+  WHERE _ingested_at > @since AND _ingested_at <= @until
+    AND event_date BETWEEN @first_date AND @last_date
 ),
 -- One pass of the mojibake repair: a string whose characters are all below U+0100 and
 -- form valid UTF-8 when read as bytes was UTF-8 decoded as Latin-1; decode it again.
