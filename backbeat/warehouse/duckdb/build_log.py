@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from backbeat.warehouse.duckdb.publishing import publish_file
+from backbeat.warehouse.duckdb.publishing import PARQUET, publish_file
 from backbeat.warehouse.duckdb.types import sql_string
 
 #: Fold the JSON records into Parquet once there are this many.
@@ -71,8 +71,7 @@ def fold_records(folder: Path, staging: Path) -> int:
         connection.execute("SET TimeZone = 'UTC'")
         files = "[" + ", ".join(sql_string(p) for p in folded) + "]"
         result = connection.execute(
-            f"COPY ({_records_select(files)}) TO {sql_string(staged)} "
-            "(FORMAT parquet, COMPRESSION zstd)"
+            f"COPY ({_records_select(files)}) TO {sql_string(staged)} ({PARQUET})"
         ).fetchone()
     finally:
         connection.close()

@@ -33,7 +33,7 @@ import duckdb
 
 from backbeat.warehouse.backend import CompactionReport
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
-from backbeat.warehouse.duckdb.publishing import fsync_path
+from backbeat.warehouse.duckdb.publishing import PARQUET, fsync_path
 from backbeat.warehouse.duckdb.raw_files import FILE_NAME
 from backbeat.warehouse.duckdb.types import sql_string
 
@@ -128,7 +128,7 @@ class RawCompactor:
                     # Files listed in offset order; DuckDB keeps their rows in that order.
                     (written,) = connection.execute(
                         f"COPY (SELECT * FROM read_parquet($files)) TO {sql_string(staged / name)} "
-                        "(FORMAT parquet, COMPRESSION zstd)",
+                        f"({PARQUET})",
                         {"files": paths},
                     ).fetchone() or (0,)
                     after += int(written)

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from backbeat.warehouse.duckdb.compaction import empty_trash, swap_folder
+from backbeat.warehouse.duckdb.publishing import PARQUET
 from backbeat.warehouse.duckdb.types import sql_string
 
 MERGE_AT = 32
@@ -55,7 +56,7 @@ def compact_folder(folder: Path, work: Path) -> FolderMerge | None:
         ).fetchone() or (0,)
         (after,) = connection.execute(
             f"COPY (SELECT * FROM read_parquet({listed}, union_by_name = true)) "
-            f"TO {sql_string(merged)} (FORMAT parquet, COMPRESSION zstd)"
+            f"TO {sql_string(merged)} ({PARQUET})"
         ).fetchone() or (0,)
     finally:
         connection.close()

@@ -36,7 +36,7 @@ from backbeat.warehouse.build import BuildReport
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.build_log import LOG_FOLDER, fold_records
 from backbeat.warehouse.duckdb.model_compaction import compact_folders
-from backbeat.warehouse.duckdb.publishing import publish_file
+from backbeat.warehouse.duckdb.publishing import PARQUET, publish_file
 from backbeat.warehouse.duckdb.types import sql_string
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import Model
@@ -165,7 +165,7 @@ class ParquetModelStore:
         column = model.partition_by
         staging = self._staging / uuid.uuid4().hex
         result = self._execute(
-            f"COPY ({sql}) TO {sql_string(staging)} (FORMAT parquet, COMPRESSION zstd, "
+            f"COPY ({sql}) TO {sql_string(staging)} ({PARQUET}, "
             f"PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)",
             params,
         ).fetchone()
@@ -208,7 +208,7 @@ class ParquetModelStore:
         self._staging.mkdir(parents=True, exist_ok=True)
         staging = self._staging / f"{uuid.uuid4().hex}.parquet"
         result = self._execute(
-            f"COPY ({sql}) TO {sql_string(staging)} (FORMAT parquet, COMPRESSION zstd)", params
+            f"COPY ({sql}) TO {sql_string(staging)} ({PARQUET})", params
         ).fetchone()
         rows = int(result[0]) if result else 0
         if rows == 0 and not keep_empty:

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from backbeat.warehouse.duckdb.folder_lock import folder_lock
-from backbeat.warehouse.duckdb.publishing import publish_file
+from backbeat.warehouse.duckdb.publishing import PARQUET, publish_file
 from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
 from backbeat.warehouse.raw_schema import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, event_columns
 from backbeat.warehouse.raw_writer import WriteResult, stored_offsets
@@ -175,7 +175,7 @@ class RawParquetWriter:
                     SELECT from_json(unnest($values), '{_json_structure(topic)}') AS e,
                            unnest($partitions) AS p, unnest($offsets) AS o, unnest($kafka_ts) AS k
                 )
-            ) TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)
+            ) TO {sql_string(target)} ({PARQUET})
             """,
             {
                 "topic": topic,
@@ -194,8 +194,7 @@ class RawParquetWriter:
         )
         unnests = ", ".join(f'unnest(${name}) AS "{name}"' for name, _ in DEAD_LETTER_COLUMNS)
         self._duckdb.execute(
-            f"COPY (SELECT {selects} FROM (SELECT {unnests})) "
-            f"TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY (SELECT {selects} FROM (SELECT {unnests})) TO {sql_string(target)} ({PARQUET})",
             {name: [row[name] for row in columns] for name, _ in DEAD_LETTER_COLUMNS},
         )
 
