@@ -22,7 +22,15 @@ class WarehouseSettings(SettingsGroup):
     )
     dir: Path = Field(
         default=Path(".backbeat/warehouse"),
-        description="DuckDB backend: raw Parquet in `raw/`, vault and marts in `warehouse.duckdb`.",
+        description="DuckDB backend: raw Parquet in `raw/`, each vault and marts table as "
+        "Parquet files in `<layer>/<table>/`.",
+    )
+    build_memory_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB backend: memory a build may hold (e.g. `4GB`) before it spills to "
+        "`<dir>/.staging/spill`. Unset: DuckDB's default, 80% of the machine's memory (a full "
+        "build of 10M events peaks near 15 GB).",
     )
     bigquery_project: str | None = Field(
         default=None, description="BigQuery backend: the Google Cloud project of the datasets."

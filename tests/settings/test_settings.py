@@ -12,6 +12,7 @@ from backbeat.settings.redis import RedisSettings
 from backbeat.settings.reference import env_names, settings_reference, settings_table
 from backbeat.settings.responses import ResponsesSettings
 from backbeat.settings.sessions import SessionsSettings
+from backbeat.settings.warehouse import WarehouseSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,7 @@ TEST_VALUES: dict[str, str] = {
     "BACKBEAT_STACK_START_TIMEOUT_S": "30",
     "BACKBEAT_WAREHOUSE_BACKEND": "bigquery",
     "BACKBEAT_WAREHOUSE_DIR": "/data/warehouse",
+    "BACKBEAT_WAREHOUSE_BUILD_MEMORY_LIMIT": "6GB",
     "BACKBEAT_WAREHOUSE_BIGQUERY_PROJECT": "music-prod",
     "BACKBEAT_WAREHOUSE_BIGQUERY_LOCATION": "EU",
     "BACKBEAT_WAREHOUSE_GCP_CREDENTIALS_BLOCK": "backbeat-gcp",
@@ -173,6 +175,7 @@ def test_secrets_never_appear_in_repr_or_the_settings_table() -> None:
         (ResponsesSettings, {"accept": {"premium_trial": 1.5}}, "'premium_trial' must be in"),
         # Forward-decay weights 2^(days since 2024 / half-life) overflowed with 1 day in 2026.
         (SessionsSettings, {"decay_half_life_days": 1}, "greater than or equal to 7"),
+        (WarehouseSettings, {"build_memory_limit": "lots"}, "should match pattern"),
     ],
 )
 def test_bad_values_are_rejected_with_a_reason(

@@ -11,8 +11,10 @@ import pytest
 
 from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
+from backbeat.settings import get_settings, with_overrides
 from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.engine import SimulationParams
+from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.models.spec import default_models
@@ -252,3 +254,23 @@ def test_the_user_pit_points_at_the_plan_in_effect_each_day(built: Path, records
     )
     assert {(u, d): lvl for u, d, lvl in found.rows} == truth
     assert len({lvl for lvl in truth.values()}) == 2
+
+
+def test_a_build_holds_to_its_memory_limit(tmp_path: Path, records: Records) -> None:
+    """`BACKBEAT_WAREHOUSE_BUILD_MEMORY_LIMIT` reaches DuckDB: a limit no build fits in fails
+    with DuckDB's out-of-memory error; one it fits in builds the same vault as no limit."""
+
+    def limited(name: str, limit: str) -> Path:
+        root = tmp_path / name
+        load(root, records, ingested_ms=MONDAY + 10 * DAY_MS)
+        overrides = {"backend": "duckdb", "dir": root, "build_memory_limit": limit}
+        open_build(with_overrides(get_settings(), warehouse=overrides)).run()
+        return root
+
+    with pytest.raises(Exception, match="Out of Memory"):
+        limited("starved", "1MB")
+    fitted = limited("fitted", "128MB")
+    reference = tmp_path / "reference"
+    load(reference, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(reference)
+    assert vault_contents(fitted) == vault_contents(reference)

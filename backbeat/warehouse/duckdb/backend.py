@@ -17,6 +17,7 @@ class Backend:
     def __init__(self, settings: Settings, in_flow: bool = False) -> None:
         """`in_flow` changes nothing here: a flow reads the same files as the CLI."""
         self._dir = settings.warehouse.dir
+        self._memory_limit = settings.warehouse.build_memory_limit
 
     def location(self) -> str:
         return f"{self._dir}/raw"
@@ -28,7 +29,7 @@ class Backend:
         return RawParquetWriter(self._dir)
 
     def model_store(self) -> ParquetModelStore:
-        return ParquetModelStore(DuckDBWarehouse(self._dir))
+        return ParquetModelStore(DuckDBWarehouse(self._dir), memory_limit=self._memory_limit)
 
     def quality_target(self) -> DuckDBQualityTarget:
         return DuckDBQualityTarget(DuckDBWarehouse(self._dir))

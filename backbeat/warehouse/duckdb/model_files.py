@@ -48,8 +48,9 @@ log = logging.getLogger("backbeat.build")
 class ParquetModelStore:
     """Runs models on an in-process DuckDB and keeps their rows as Parquet files."""
 
-    def __init__(self, warehouse: DuckDBWarehouse) -> None:
+    def __init__(self, warehouse: DuckDBWarehouse, memory_limit: str | None = None) -> None:
         self.warehouse = warehouse
+        self._memory_limit = memory_limit
         self._staging = warehouse.dir / ".staging"
         self._builds = warehouse.builds_dir
         self._compaction = warehouse.dir / ".compaction"
@@ -63,8 +64,12 @@ class ParquetModelStore:
             self._connection.execute("SET parquet_metadata_cache = true")
             # Model files have no row order: let DuckDB write them with every thread.
             self._connection.execute("SET preserve_insertion_order = false")
-            # Staging tables that outgrow memory spill here, not into the working directory.
+            # Staging tables that outgrow memory spill here, not into the working directory
+            # (DuckDB makes the folder, not its parent).
+            self._staging.mkdir(parents=True, exist_ok=True)
             self._connection.execute(f"SET temp_directory = {sql_string(self._staging / 'spill')}")
+            if self._memory_limit:
+                self._connection.execute(f"SET memory_limit = {sql_string(self._memory_limit)}")
         return self._connection
 
     @contextmanager
