@@ -44,8 +44,19 @@ def sync_client(settings: RedisSettings, timeout_s: float = 1.0) -> redis.Redis:
     return redis.Redis.from_url(**settings.client_options(timeout_s))
 
 
-def async_client(settings: RedisSettings, timeout_s: float) -> redis.asyncio.Redis:
-    """The API's client: a timed-out call is not retried (the request answers 503 instead)."""
-    return redis.asyncio.Redis.from_url(
-        **settings.client_options(timeout_s), retry_on_timeout=False
+def async_client(
+    settings: RedisSettings, timeout_s: float, max_connections: int
+) -> redis.asyncio.Redis:
+    """The API's client: a timed-out call is not retried (the request answers 503 instead).
+
+    Its pool blocks: a request that finds every connection busy waits for one up to
+    `timeout_s`, so a burst queues instead of failing at once with "Too many connections"
+    (redis-py's default pool), and only a Redis slower than the timeout sheds requests.
+    """
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        **settings.client_options(timeout_s),
+        max_connections=max_connections,
+        timeout=timeout_s,
+        retry_on_timeout=False,
     )
+    return redis.asyncio.Redis.from_pool(pool)

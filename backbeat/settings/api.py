@@ -33,6 +33,12 @@ class ApiSettings(SettingsGroup):
         ge=1,
         description="Longest wait for Redis per call; past it the request answers 503.",
     )
+    redis_connections: int = Field(
+        default=100,
+        ge=1,
+        description="Redis connections per API worker. A request that finds them all busy "
+        "waits for one, up to BACKBEAT_API_REDIS_TIMEOUT_MS, then answers 503.",
+    )
 
     @field_validator("keys")
     @classmethod

@@ -13,9 +13,10 @@ says which field is wrong and why, without echoing what was sent. `/healthz` and
 (probes and Prometheus) and the schema (`/docs`, `/openapi.json`) need no key: they hold no
 user data; keep the port on a private network. Redis is given
 `BACKBEAT_API_REDIS_TIMEOUT_MS` per call; past it, or when it is down, the answer is 503 —
-never a hang. Errors are JSON `{"detail": ...}` without stack traces. Offer events go to the
-`offer_events` topic (confirmed by Kafka before the 202), from where the loader lands them in
-raw for the offer performance mart.
+never a hang. A burst beyond `BACKBEAT_API_REDIS_CONNECTIONS` waits for a free connection
+within that same timeout rather than failing at once. Errors are JSON `{"detail": ...}`
+without stack traces. Offer events go to the `offer_events` topic (confirmed by Kafka before
+the 202), from where the loader lands them in raw for the offer performance mart.
 
 Laid out as FastAPI's larger applications are: the app and its lifespan (`app.py`), what a
 route depends on (`dependencies.py`: the store reader, the event publisher, the API key),

@@ -27,7 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = async_client(settings.redis, timeout_s=settings.api.redis_timeout_ms / 1000)
+        client = async_client(
+            settings.redis,
+            timeout_s=settings.api.redis_timeout_ms / 1000,
+            max_connections=settings.api.redis_connections,
+        )
         app.state.reader = StoreReader(client, RedisKeys(settings.redis.key_prefix))
         app.state.publisher = EventPublisher(settings.kafka)
         app.state.api_keys = keys

@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from offers.engine import Decision
 from offers.features import SessionFeatures
 from offers.recommender import song_id
 from offers.store import RedisOfferStore
+from offers.store_config import sync_client
 from tests.dataflows.processes import load_until_idle
 from tests.waits import PATIENCE_S
 
@@ -204,6 +206,37 @@ def test_redis_down_or_silent_is_a_503_not_a_hang(api: Any, redis_is: str) -> No
                 response = client.get(path, headers=HEADERS)
                 assert response.status_code == 503, path
                 assert response.json() == {"detail": "the offer store (Redis) is unavailable"}
+
+
+@pytest.mark.parametrize("pause_ms", [300, 3_000])
+def test_a_burst_past_the_pool_queues_within_the_timeout_then_is_shed(
+    api: Any, pause_ms: int
+) -> None:
+    """16 requests at once on 2 connections while Redis pauses every client. Paused for less
+    than BACKBEAT_API_REDIS_TIMEOUT_MS (1 s here), the requests that find no free connection
+    wait for one and all answer 200 (redis-py's default pool failed them at once with "Too
+    many connections"); paused for longer, all are shed with 503, none before the timeout."""
+    _, settings, _ = api
+    tight = with_overrides(settings, api={"redis_connections": 2, "redis_timeout_ms": 1_000})
+    admin = sync_client(settings.redis)
+    with TestClient(create_app(tight), raise_server_exceptions=False) as client:
+        assert client.get("/v1/users/7/offers", headers=HEADERS).status_code == 200
+
+        def lookup(_: int) -> tuple[int, float]:
+            began = time.monotonic()
+            status = client.get("/v1/users/7/offers", headers=HEADERS).status_code
+            return status, time.monotonic() - began
+
+        admin.execute_command("CLIENT", "PAUSE", pause_ms, "ALL")
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lookup, range(16)))
+    admin.close()
+    statuses = [status for status, _ in answers]
+    if pause_ms < 1_000:
+        assert statuses == [200] * 16
+    else:
+        assert statuses == [503] * 16
+        assert min(seconds for _, seconds in answers) >= 0.9, answers
 
 
 def test_the_committed_openapi_schema_is_current() -> None:

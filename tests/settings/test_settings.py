@@ -77,6 +77,7 @@ TEST_VALUES: dict[str, str] = {
     "BACKBEAT_API_WORKERS": "4",
     "BACKBEAT_API_MAX_BODY_BYTES": "4096",
     "BACKBEAT_API_REDIS_TIMEOUT_MS": "100",
+    "BACKBEAT_API_REDIS_CONNECTIONS": "32",
     "BACKBEAT_RESPONSES_API_URL": "http://offers.internal:8080",
     "BACKBEAT_RESPONSES_API_KEY": "simulated-app",
     "BACKBEAT_RESPONSES_ACCEPT": '{"premium_trial": 0.9}',
