@@ -37,7 +37,7 @@ from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 DAY_MS = 86_400_000
 
 
-def _records(count: int, start_ms: int) -> list[tuple[str, bytes, bytes]]:
+def records_for(count: int, start_ms: int) -> list[tuple[str, bytes, bytes]]:
     """`count` simulated records (topic, key, value), generated before any timing."""
     params = SimulationParams(
         start_ms=start_ms, end_ms=start_ms + 60 * DAY_MS, n_users=20_000, seed=1
@@ -72,7 +72,7 @@ def throughput(base: Settings, count: int, tmp: Path) -> dict[str, float]:
     settings = with_overrides(
         base, warehouse={"dir": tmp / "throughput"}, loader={"recovery_dir": tmp / "rec-t"}
     )
-    records = _records(count, 1_704_067_200_000)
+    records = records_for(count, 1_704_067_200_000)
     sink = KafkaProducer(settings.kafka)
     for topic, key, value in records:
         sink.write(topic, key, value)
@@ -103,7 +103,7 @@ def latency(base: Settings, rate: int, seconds: int, tmp: Path) -> dict[str, flo
     settings = with_overrides(
         base, warehouse={"dir": tmp / "latency"}, loader={"recovery_dir": tmp / "rec-l"}
     )
-    records = _records(rate * seconds, int(time.time() * 1000))
+    records = records_for(rate * seconds, int(time.time() * 1000))
     loader = _start_loader(settings, exit_when_idle=None)
     time.sleep(5)  # past start-up: latency is measured in steady state
     sink = KafkaProducer(settings.kafka, linger_ms=5)
