@@ -10,7 +10,15 @@ Spark runs in its own environment, made on first use under `.backbeat/peers/spar
 (pyspark only; never in Backbeat's install). Its Kafka connector comes from Maven Central
 through Ivy on the first run (cached in ~/.ivy2 after).
 
+Then produce→queryable at a fixed rate (default 5,000 records/s for 30 s, stamped as sent),
+each peer on a fresh private Kafka: Backbeat's loader, and Spark with a 1 s trigger (the
+fastest Streamify-style setting; Streamify itself uses 120 s). A row is queryable when a
+reader can see its file — Backbeat's raw files appear by rename; Spark's file sink lists a
+batch's files in `_spark_metadata/` when it commits — and both are watched the same way, every
+0.1 s; latency is that moment minus the row's Kafka timestamp.
+
     uv run python bench/peers/spark_loader.py [--records 1280000] [--pairs 2]
+                                              [--rate 5000] [--seconds 30]
 
 Rates: "drain" counts from the moment the consumers run (Backbeat: its first raw file;
 Spark: its queries started, after JVM start and Ivy) to the last row written; "whole" from
@@ -26,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared helpers
 
@@ -49,6 +59,7 @@ PYSPARK = "pyspark==4.0.0"
 JOB = Path(__file__).with_name("spark_job.py")
 SPARK_TYPES = {"STRING": "STRING", "INT64": "BIGINT", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN"}
 IDLE_S = 1.0
+T = TypeVar("T")
 
 
 def spark_python() -> Path:
@@ -138,6 +149,187 @@ def _figures(peer: str, rows: int, count: int, started: float, whole: float) -> 
     return figures
 
 
+class VisibleFiles:
+    """Watches a peer's output for files a reader can see, and when each was first seen."""
+
+    def __init__(self, list_visible: Callable[[], set[Path]]) -> None:
+        self._list_visible = list_visible
+        self.seen: dict[Path, float] = {}
+
+    def poll(self) -> None:
+        now = time.time()
+        for path in self._list_visible() - self.seen.keys():
+            self.seen[path] = now
+
+
+def backbeat_visible(root: Path) -> Callable[[], set[Path]]:
+    def listed() -> set[Path]:
+        return {p for p in (root / "raw").glob("*/*/*.parquet") if "dead_letter" not in p.parts}
+
+    return listed
+
+
+def spark_visible(out: Path) -> Callable[[], set[Path]]:
+    """Files named by the file sink's committed batch logs: `_spark_metadata/<batch>`, and
+    every tenth batch `<batch>.compact` (all entries so far, that batch's included)."""
+
+    def listed() -> set[Path]:
+        files = set()
+        for log in out.glob("*/_spark_metadata/*"):
+            if log.name.removesuffix(".compact").isdigit():
+                for line in log.read_text().splitlines()[1:]:
+                    files.add(Path(json.loads(line)["path"].removeprefix("file:")))
+        return files
+
+    return listed
+
+
+def produce_at_rate(settings: Settings, rate: int, seconds: int, watch: VisibleFiles) -> int:
+    """Produce `rate` records/s for `seconds`, stamped as sent, polling `watch` meanwhile."""
+    records = records_for(rate * seconds, int(time.time() * 1000))
+    producer = KafkaProducer(settings.kafka, linger_ms=5)
+    began = last_poll = time.monotonic()
+    for index, (topic, key, value) in enumerate(records):
+        delay = began + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        producer.write(topic, key, value)
+        if time.monotonic() - last_poll >= 0.1:
+            watch.poll()
+            last_poll = time.monotonic()
+    producer.close()
+    print(f"  produced {len(records):,} at {len(records) / (time.monotonic() - began):,.0f}/s")
+    return len(records)
+
+
+def latency_figures(peer: str, watch: VisibleFiles, produced: int) -> dict[str, float]:
+    lags: list[float] = []
+    with duckdb.connect() as db:
+        for path, seen in watch.seen.items():
+            stamps = db.execute(
+                "SELECT epoch_ms(_kafka_ts) FROM read_parquet(?)", [str(path)]
+            ).fetchall()
+            lags += [seen - ms / 1000 for (ms,) in stamps]
+    if len(lags) != produced:
+        raise RuntimeError(f"{peer}: {len(lags):,} rows seen of the {produced:,} produced")
+    lags.sort()
+    figures = {
+        "rows": len(lags),
+        **{
+            f"p{q}_s": round(lags[min(len(lags) - 1, len(lags) * q // 100)], 3)
+            for q in (50, 95, 99)
+        },
+        "max_s": round(lags[-1], 3),
+    }
+    print(f"{peer} produce->queryable: {figures}", flush=True)
+    return figures
+
+
+def _watch_until(watch: VisibleFiles, produced: int, peer: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        watch.poll()
+        with duckdb.connect() as db:
+            files = [str(p) for p in watch.seen]
+            (rows,) = (
+                db.execute("SELECT COUNT(*) FROM read_parquet(?)", [files]).fetchone() or (0,)
+                if files
+                else (0,)
+            )
+        if rows >= produced:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{peer}: {rows:,} of {produced:,} rows visible after 2 minutes")
+        time.sleep(0.1)
+
+
+def backbeat_latency(base: Settings, tmp: Path, rate: int, seconds: int) -> dict[str, float]:
+    settings = with_overrides(
+        base,
+        warehouse={"dir": tmp / "backbeat-latency"},
+        loader={"recovery_dir": tmp / "recovery-latency", "group_id": "bench-latency"},
+    )
+    env = {**os.environ, **settings_environment(settings)}
+    loader = subprocess.Popen(
+        [sys.executable, "-m", "backbeat", "load", "-w", "2"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        time.sleep(8)  # past start-up: both peers are measured in steady state
+        watch = VisibleFiles(backbeat_visible(settings.warehouse.dir))
+        produced = produce_at_rate(settings, rate, seconds, watch)
+        _watch_until(watch, produced, "backbeat")
+    finally:
+        loader.terminate()
+        loader.wait(timeout=60)
+    return latency_figures("backbeat", watch, produced)
+
+
+def spark_latency(
+    python: Path, base: Settings, tmp: Path, rate: int, seconds: int
+) -> dict[str, float]:
+    out = tmp / "spark-latency"
+    job = subprocess.Popen(
+        [
+            python,
+            JOB,
+            base.kafka.bootstrap_servers,
+            out,
+            tmp / "checkpoints-latency",
+            json.dumps(spark_schemas()),
+            "--trigger-s",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert job.stdout is not None
+        if not job.stdout.readline().startswith("started "):
+            raise RuntimeError("the Spark job did not start")
+        time.sleep(8)
+        watch = VisibleFiles(spark_visible(out))
+        produced = produce_at_rate(base, rate, seconds, watch)
+        _watch_until(watch, produced, "spark")
+    finally:
+        job.terminate()
+        job.wait(timeout=60)
+    return latency_figures("spark (1 s trigger)", watch, produced)
+
+
+def drain_pairs(
+    python: Path, base: Settings, tmp: Path, args: argparse.Namespace
+) -> list[dict[str, object]]:
+    """The same records drained by each peer in turn, `args.pairs` times."""
+    records = records_for(args.records, 1_704_067_200_000)
+    producer = KafkaProducer(base.kafka)
+    for topic, key, value in records:
+        producer.write(topic, key, value)
+    producer.close()
+    print(f"produced {len(records):,} records into a private Kafka", flush=True)
+    runs: list[dict[str, object]] = []
+    for pair in range(args.pairs):
+        ours = backbeat_run(base, tmp, pair, len(records))
+        theirs = spark_run(python, base.kafka.bootstrap_servers, tmp, pair, len(records))
+        ratio = {
+            key: round(ours[key] / theirs[key], 2)
+            for key in ("drain_records_per_s", "whole_records_per_s")
+        }
+        print(f"pair {pair + 1}: Backbeat / Spark = {ratio}", flush=True)
+        runs.append({"backbeat": ours, "spark": theirs, "ratio": ratio})
+    return runs
+
+
+def on_fresh_kafka(tmp: Path, name: str, measure: Callable[[Settings], T]) -> T:
+    """`measure` on a private Kafka of its own (empty topics), stopped after."""
+    base = private_stack_settings(get_settings(), tmp / f"state-{name}")
+    base = with_overrides(base, loader={"metrics_port": 0})
+    stack.up(base, ["kafka"])
+    try:
+        return measure(base)
+    finally:
+        stack.down(base, ["kafka"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -145,33 +337,33 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=1_280_000)
     parser.add_argument("--pairs", type=int, default=2, help="alternating Backbeat/Spark runs")
+    parser.add_argument("--rate", type=int, default=5_000, help="records/s of the latency run")
+    parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
     python = spark_python()
-    runs: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="bb-peer-spark-") as directory:
         tmp = Path(directory)
-        base = private_stack_settings(get_settings(), tmp / "state")
-        base = with_overrides(base, loader={"metrics_port": 0})
-        stack.up(base, ["kafka"])
-        try:
-            records = records_for(args.records, 1_704_067_200_000)
-            producer = KafkaProducer(base.kafka)
-            for topic, key, value in records:
-                producer.write(topic, key, value)
-            producer.close()
-            print(f"produced {len(records):,} records into a private Kafka", flush=True)
-            for pair in range(args.pairs):
-                ours = backbeat_run(base, tmp, pair, len(records))
-                theirs = spark_run(python, base.kafka.bootstrap_servers, tmp, pair, len(records))
-                ratio = {
-                    key: round(ours[key] / theirs[key], 2)
-                    for key in ("drain_records_per_s", "whole_records_per_s")
-                }
-                print(f"pair {pair + 1}: Backbeat / Spark = {ratio}", flush=True)
-                runs.append({"backbeat": ours, "spark": theirs, "ratio": ratio})
-        finally:
-            stack.down(base, ["kafka"])
-    write_results("peer_spark_loader", {"records": args.records, "runs": runs})
+        runs = (
+            on_fresh_kafka(tmp, "drain", lambda b: drain_pairs(python, b, tmp, args))
+            if args.pairs
+            else []
+        )
+        ours_lag = on_fresh_kafka(
+            tmp, "lat-backbeat", lambda b: backbeat_latency(b, tmp, args.rate, args.seconds)
+        )
+        theirs_lag = on_fresh_kafka(
+            tmp, "lat-spark", lambda b: spark_latency(python, b, tmp, args.rate, args.seconds)
+        )
+    lower = round(theirs_lag["p95_s"] / ours_lag["p95_s"], 1)
+    print(f"produce->queryable p95: Spark (1 s trigger) / Backbeat = {lower}x", flush=True)
+    latency = {
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "backbeat": ours_lag,
+        "spark_1s_trigger": theirs_lag,
+        "spark_p95_over_backbeat_p95": lower,
+    }
+    write_results("peer_spark_loader", {"records": args.records, "runs": runs, "latency": latency})
 
 
 if __name__ == "__main__":
