@@ -35,7 +35,7 @@ from backbeat.warehouse.rows import DeadRow, LoaderRow, RawRow
 from dataflows.connectors.kafka_source import KafkaRecord, KafkaTopicsSource
 from dataflows.connectors.raw_sink import RawTablesSink
 from dataflows.launch import RecoveryInUse, hold_recovery_lock, refuse
-from dataflows.lifecycle import serve_metrics, stop_on_signals
+from dataflows.lifecycle import relax_garbage_collection, serve_metrics, stop_on_signals
 from dataflows.micro_batch import MicroBatchState, micro_batch
 
 #: Set on SIGTERM/SIGINT: sources end, open batches are flushed, the dataflow exits.
@@ -181,6 +181,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
         refuse(f"the loader refuses to start: {exc}")
     stop_on_signals(STOP)
     serve_metrics(loader.metrics_port)
+    relax_garbage_collection()
 
     flow = Dataflow("backbeat_loader")
     records = op.input(
