@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared helpers
 
@@ -253,15 +253,8 @@ def backbeat_latency(base: Settings, tmp: Path, rate: int, seconds: int) -> dict
     loader = subprocess.Popen(
         [sys.executable, "-m", "backbeat", "load", "-w", "2"], env=env, stdout=subprocess.DEVNULL
     )
-    try:
-        time.sleep(8)  # past start-up: both peers are measured in steady state
-        watch = VisibleFiles(backbeat_visible(settings.warehouse.dir))
-        produced = produce_at_rate(settings, rate, seconds, watch)
-        _watch_until(watch, produced, "backbeat")
-    finally:
-        loader.terminate()
-        loader.wait(timeout=60)
-    return latency_figures("backbeat", watch, produced)
+    visible = backbeat_visible(settings.warehouse.dir)
+    return steady_latency("backbeat", loader, visible, settings, rate, seconds)
 
 
 def spark_latency(
@@ -282,18 +275,32 @@ def spark_latency(
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert job.stdout is not None
+    if not job.stdout.readline().startswith("started "):
+        job.kill()
+        raise RuntimeError("the Spark job did not start")
+    return steady_latency("spark (1 s trigger)", job, spark_visible(out), base, rate, seconds)
+
+
+def steady_latency(
+    peer: str,
+    process: subprocess.Popen[Any],
+    visible: Callable[[], set[Path]],
+    settings: Settings,
+    rate: int,
+    seconds: int,
+) -> dict[str, float]:
+    """Produce at `rate` once the peer's `process` is past start-up, until every row is
+    visible; the process is stopped either way."""
     try:
-        assert job.stdout is not None
-        if not job.stdout.readline().startswith("started "):
-            raise RuntimeError("the Spark job did not start")
-        time.sleep(8)
-        watch = VisibleFiles(spark_visible(out))
-        produced = produce_at_rate(base, rate, seconds, watch)
-        _watch_until(watch, produced, "spark")
+        time.sleep(8)  # past start-up: both peers are measured in steady state
+        watch = VisibleFiles(visible)
+        produced = produce_at_rate(settings, rate, seconds, watch)
+        _watch_until(watch, produced, peer)
     finally:
-        job.terminate()
-        job.wait(timeout=60)
-    return latency_figures("spark (1 s trigger)", watch, produced)
+        process.terminate()
+        process.wait(timeout=60)
+    return latency_figures(peer, watch, produced)
 
 
 def drain_pairs(
