@@ -116,7 +116,9 @@ def test_fuzzed_records_all_land_once_and_nothing_stops(realtime: Settings) -> N
             assert time.monotonic() < deadline, f"{len(produced) - sum(stored.values())} missing"
             time.sleep(0.2)
 
-    @fuzzing(40)
+    # 60 examples: the examples depend on the clock (event times are drawn up to now), and
+    # 40 gave 2,264-2,635 records, once only 450 landing, under the 500 asserted below.
+    @fuzzing(60)
     @given(st.lists(RECORDS, min_size=40, max_size=150))
     def one_batch(records: list[tuple[str, bytes, list[tuple[str, bytes]]]]) -> None:
         for topic, value, headers in records:
