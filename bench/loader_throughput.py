@@ -51,7 +51,7 @@ def records_for(count: int, start_ms: int) -> list[tuple[str, bytes, bytes]]:
     return records
 
 
-def _start_loader(settings: Settings, exit_when_idle: float | None) -> subprocess.Popen[bytes]:
+def start_loader(settings: Settings, exit_when_idle: float | None) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_environment(settings)}
     args = ["load", "-w", "2"] + (
         [] if exit_when_idle is None else ["--exit-when-idle", str(exit_when_idle)]
@@ -61,9 +61,12 @@ def _start_loader(settings: Settings, exit_when_idle: float | None) -> subproces
     )
 
 
-def _first_file(settings: Settings, began: float) -> float:
+def first_file(settings: Settings, began: float, loader: subprocess.Popen[bytes]) -> float:
+    """Seconds from `began` until the loader's first raw file appears (its start-up)."""
     raw = settings.warehouse.dir / "raw"
     while not any(raw.glob("*/*/*.parquet")):
+        if loader.poll() is not None:
+            raise RuntimeError(f"backbeat load exited with {loader.returncode} before loading")
         time.sleep(0.02)
     return time.monotonic() - began
 
@@ -79,8 +82,8 @@ def throughput(base: Settings, count: int, tmp: Path) -> dict[str, float]:
     sink.close()
     idle_s = 1.0
     began = time.monotonic()
-    loader = _start_loader(settings, exit_when_idle=idle_s)
-    startup = _first_file(settings, began)
+    loader = start_loader(settings, exit_when_idle=idle_s)
+    startup = first_file(settings, began, loader)
     loader.wait(timeout=600)
     # The loader exits `idle_s` after the last partition drained; counting is done once, after.
     loaded = time.monotonic() - began - idle_s
@@ -104,7 +107,7 @@ def latency(base: Settings, rate: int, seconds: int, tmp: Path) -> dict[str, flo
         base, warehouse={"dir": tmp / "latency"}, loader={"recovery_dir": tmp / "rec-l"}
     )
     records = records_for(rate * seconds, int(time.time() * 1000))
-    loader = _start_loader(settings, exit_when_idle=None)
+    loader = start_loader(settings, exit_when_idle=None)
     time.sleep(5)  # past start-up: latency is measured in steady state
     sink = KafkaProducer(settings.kafka, linger_ms=5)
     began = time.monotonic()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -42,13 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shar
 
 import duckdb
 from _results import write_results
-from loader_throughput import records_for
+from loader_throughput import first_file, records_for, start_loader
 
 from backbeat import stack
 from backbeat.kafka.producer import KafkaProducer
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import private_stack_settings
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.raw_schema import event_columns
@@ -92,19 +90,9 @@ def backbeat_run(base: Settings, tmp: Path, run: int, count: int) -> dict[str, f
         warehouse={"dir": tmp / f"backbeat-{run}"},
         loader={"recovery_dir": tmp / f"recovery-{run}", "group_id": f"bench-{run}"},
     )
-    env = {**os.environ, **settings_environment(settings)}
     began = time.monotonic()
-    loader = subprocess.Popen(
-        [sys.executable, "-m", "backbeat", "load", "-w", "2", "--exit-when-idle", str(IDLE_S)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    raw = settings.warehouse.dir / "raw"
-    while not any(raw.glob("*/*/*.parquet")):
-        if loader.poll() is not None:
-            raise RuntimeError(f"backbeat load exited with {loader.returncode} before loading")
-        time.sleep(0.02)
-    started = time.monotonic() - began
+    loader = start_loader(settings, exit_when_idle=IDLE_S)
+    started = first_file(settings, began, loader)
     if loader.wait(timeout=1800) != 0:
         raise RuntimeError(f"backbeat load exited with {loader.returncode}")
     whole = time.monotonic() - began - IDLE_S  # it exits IDLE_S after the last batch
@@ -113,14 +101,18 @@ def backbeat_run(base: Settings, tmp: Path, run: int, count: int) -> dict[str, f
     return _figures("backbeat", rows, count, started, whole)
 
 
+def start_spark_job(
+    python: Path, bootstrap: str, out: Path, checkpoints: Path, *mode: str
+) -> subprocess.Popen[str]:
+    """spark_job.py in the peer environment; its stdout says when its queries started."""
+    command = [python, JOB, bootstrap, out, checkpoints, json.dumps(spark_schemas()), *mode]
+    return subprocess.Popen([str(part) for part in command], stdout=subprocess.PIPE, text=True)
+
+
 def spark_run(python: Path, bootstrap: str, tmp: Path, run: int, count: int) -> dict[str, float]:
     out, checkpoints = tmp / f"spark-{run}", tmp / f"checkpoints-{run}"
     began = time.monotonic()
-    job = subprocess.Popen(
-        [python, JOB, bootstrap, out, checkpoints, json.dumps(spark_schemas()), "--available-now"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    job = start_spark_job(python, bootstrap, out, checkpoints, "--available-now")
     assert job.stdout is not None
     started = None
     for line in job.stdout:
@@ -150,16 +142,26 @@ def _figures(peer: str, rows: int, count: int, started: float, whole: float) -> 
 
 
 class VisibleFiles:
-    """Watches a peer's output for files a reader can see, and when each was first seen."""
+    """Watches a peer's output for files a reader can see: when each was first seen, and how
+    many rows those hold (each file is read once, when it appears)."""
 
     def __init__(self, list_visible: Callable[[], set[Path]]) -> None:
         self._list_visible = list_visible
         self.seen: dict[Path, float] = {}
+        self.rows = 0
 
     def poll(self) -> None:
         now = time.time()
-        for path in self._list_visible() - self.seen.keys():
+        new = self._list_visible() - self.seen.keys()
+        for path in new:
             self.seen[path] = now
+        if new:
+            with duckdb.connect() as db:
+                files = [str(p) for p in new]
+                (count,) = db.execute(
+                    "SELECT COUNT(*) FROM read_parquet(?)", [files]
+                ).fetchone() or (0,)
+            self.rows += count
 
 
 def backbeat_visible(root: Path) -> Callable[[], set[Path]]:
@@ -173,12 +175,15 @@ def spark_visible(out: Path) -> Callable[[], set[Path]]:
     """Files named by the file sink's committed batch logs: `_spark_metadata/<batch>`, and
     every tenth batch `<batch>.compact` (all entries so far, that batch's included)."""
 
+    files: set[Path] = set()
+    read: set[Path] = set()
+
     def listed() -> set[Path]:
-        files = set()
-        for log in out.glob("*/_spark_metadata/*"):
+        for log in set(out.glob("*/_spark_metadata/*")) - read:
             if log.name.removesuffix(".compact").isdigit():
                 for line in log.read_text().splitlines()[1:]:
                     files.add(Path(json.loads(line)["path"].removeprefix("file:")))
+                read.add(log)
         return files
 
     return listed
@@ -229,17 +234,12 @@ def _watch_until(watch: VisibleFiles, produced: int, peer: str) -> None:
     deadline = time.monotonic() + 120
     while True:
         watch.poll()
-        with duckdb.connect() as db:
-            files = [str(p) for p in watch.seen]
-            (rows,) = (
-                db.execute("SELECT COUNT(*) FROM read_parquet(?)", [files]).fetchone() or (0,)
-                if files
-                else (0,)
-            )
-        if rows >= produced:
+        if watch.rows >= produced:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{peer}: {rows:,} of {produced:,} rows visible after 2 minutes")
+            raise RuntimeError(
+                f"{peer}: {watch.rows:,} of {produced:,} rows visible after 2 minutes"
+            )
         time.sleep(0.1)
 
 
@@ -249,10 +249,7 @@ def backbeat_latency(base: Settings, tmp: Path, rate: int, seconds: int) -> dict
         warehouse={"dir": tmp / "backbeat-latency"},
         loader={"recovery_dir": tmp / "recovery-latency", "group_id": "bench-latency"},
     )
-    env = {**os.environ, **settings_environment(settings)}
-    loader = subprocess.Popen(
-        [sys.executable, "-m", "backbeat", "load", "-w", "2"], env=env, stdout=subprocess.DEVNULL
-    )
+    loader = start_loader(settings, exit_when_idle=None)
     visible = backbeat_visible(settings.warehouse.dir)
     return steady_latency("backbeat", loader, visible, settings, rate, seconds)
 
@@ -261,19 +258,9 @@ def spark_latency(
     python: Path, base: Settings, tmp: Path, rate: int, seconds: int
 ) -> dict[str, float]:
     out = tmp / "spark-latency"
-    job = subprocess.Popen(
-        [
-            python,
-            JOB,
-            base.kafka.bootstrap_servers,
-            out,
-            tmp / "checkpoints-latency",
-            json.dumps(spark_schemas()),
-            "--trigger-s",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    checkpoints = tmp / "checkpoints-latency"
+    job = start_spark_job(
+        python, base.kafka.bootstrap_servers, out, checkpoints, "--trigger-s", "1"
     )
     assert job.stdout is not None
     if not job.stdout.readline().startswith("started "):
