@@ -1,5 +1,5 @@
-"""What every dataflow process does at start: stop cleanly on signals, serve its metrics,
-collect garbage at a pace that suits a stream."""
+"""What a dataflow process does at start: stop cleanly on signals, serve its metrics, and
+(the loader, where it was measured) collect garbage at a pace that suits a stream."""
 
 from __future__ import annotations
 
