@@ -141,7 +141,8 @@ SELECT
   {hash_key("'Björk'", "'Jóga'", "FORMAT('%.5f', 305.3177)")} AS song_hk,
   {hash_key("CAST(NULL AS STRING)", "'Tampa'", "'FL'")} AS location_hk,
   {hash_key('''TRIM('"Mozilla/5.0"', '"')''')} AS user_agent_hk,
-  {hash_key("CAST(NULL AS INT64)", ghost_if="TRUE")} AS ghost_hk
+  {hash_key("CAST(NULL AS INT64)", ghost_if="TRUE")} AS ghost_hk,
+  {hash_key("CAST(NULL AS STRING)")} AS missing_hk
 """
 
 
@@ -162,6 +163,7 @@ def test_hash_keys_are_the_same_on_bigquery_and_duckdb(
     ]
     assert list(on_duckdb.rows[0][:5]) == [md5(k.encode()).hexdigest() for k in expected]
     assert on_duckdb.rows[0][5] == "0" * 32
+    assert on_duckdb.rows[0][6] == md5(b"").hexdigest()  # a missing part is ''
 
 
 def test_the_warehouse_reference_is_up_to_date() -> None:

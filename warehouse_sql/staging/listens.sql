@@ -75,7 +75,6 @@ SELECT
   lastName AS last_name,
   gender,
   registration AS registered_at,
-  tag,
   artist,
   song,
   duration AS duration_s,

@@ -22,7 +22,6 @@ SELECT
   lastName AS last_name,
   gender,
   registration AS registered_at,
-  tag,
   {{ hash_key('sessionId', 'itemInSession', 'UNIX_MILLIS(ts)') }} AS event_hk,
   {{ hash_key('userId', ghost_if='userId IS NULL') }} AS user_hk,
   {{ hash_key('sessionId') }} AS session_hk,

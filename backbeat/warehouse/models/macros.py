@@ -14,6 +14,9 @@ from typing import Final
 #: The hash key of "none" (guests, failed logins, no location): every hub holds it once.
 GHOST_KEY: Final = "REPEAT('0', 32)"
 
+#: TO_HEX(MD5('')): the key of a missing value.
+_EMPTY_MD5: Final = "'d41d8cd98f00b204e9800998ecf8427e'"
+
 #: UTF-8 read as Latin-1: every character below U+0100 and, read as bytes, valid UTF-8
 #: with at least one multi-byte sequence.
 _LATIN1_UTF8 = (
@@ -24,11 +27,20 @@ _LATIN1_UTF8 = (
 
 def hash_key(*parts: str, ghost_if: str | None = None) -> str:
     """The lowercase hex MD5 of the parts' text joined by `|` (a missing part as ''); with
-    `ghost_if`, the ghost key where that condition holds."""
+    `ghost_if`, the ghost key where that condition holds.
+
+    A key of one part is spelled `IF(part IS NULL, MD5(''), MD5(part))`, not with COALESCE:
+    the same value, but DuckDB then hashes each distinct value of a dictionary-encoded Parquet
+    column once instead of every row (a user, session, page or client key over 10M page views:
+    0.1-0.2 s instead of 1.1-1.7 s; COALESCE flattens the dictionary)."""
     if not parts:
         raise ValueError("hash_key needs at least one part")
-    joined = ", '|', ".join(f"COALESCE(CAST({part} AS STRING), '')" for part in parts)
-    key = f"TO_HEX(MD5(CONCAT({joined})))"
+    if len(parts) == 1:
+        (part,) = parts
+        key = f"IF({part} IS NULL, {_EMPTY_MD5}, TO_HEX(MD5(CAST({part} AS STRING))))"
+    else:
+        joined = ", '|', ".join(f"COALESCE(CAST({part} AS STRING), '')" for part in parts)
+        key = f"TO_HEX(MD5(CONCAT({joined})))"
     return f"IF({ghost_if}, {GHOST_KEY}, {key})" if ghost_if else key
 
 
