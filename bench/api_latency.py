@@ -91,6 +91,28 @@ def seed(settings: Settings, users: int) -> None:
     store.apply(batch)  # type: ignore[arg-type]
 
 
+def start_api(settings: Settings, workers: int) -> subprocess.Popen[bytes]:
+    """`backbeat api` on `settings.api.port`, serving KEY."""
+    env = {**os.environ, **settings_environment(settings), "BACKBEAT_API_KEYS": f'["{KEY}"]'}
+    command = ["-m", "backbeat", "api", "--port", str(settings.api.port), "-w", str(workers)]
+    return subprocess.Popen([sys.executable, *command], env=env)
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"{url}: the server exited with {server.returncode}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
 def redis_floor(settings: Settings, users: int, samples: int = 5_000) -> dict[str, float]:
     client = sync_client(settings.redis)
     keys = RedisKeys(settings.redis.key_prefix)
@@ -175,22 +197,9 @@ def main() -> None:
         seed(settings, args.users)
         floor = redis_floor(settings, args.users)
         print(f"Redis HVALS floor: p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
-        env = {**os.environ, **settings_environment(settings), "BACKBEAT_API_KEYS": f'["{KEY}"]'}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "backbeat", "api", "--port", str(port), "-w", str(args.workers)],
-            env=env,
-        )
+        server = start_api(settings, args.workers)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the API did not start")
-            time.sleep(0.2)
+        wait_until_healthy(f"{base}/healthz", server)
         asyncio.run(open_loop(base, args.users, args.rate, 2))  # warm-up
         fixed = asyncio.run(open_loop(base, args.users, args.rate, args.seconds))
         print(

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shar
 
 import duckdb
 from _results import write_results
+from environments import peer_python
 from loader_throughput import first_file, records_for, start_loader
 
 from backbeat import stack
@@ -51,23 +52,11 @@ from backbeat.stack.private import private_stack_settings
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 from backbeat.warehouse.raw_schema import event_columns
 
-REPO = Path(__file__).resolve().parents[2]
-PEER_ENV = REPO / ".backbeat" / "peers" / "spark"
 PYSPARK = "pyspark==4.0.0"
 JOB = Path(__file__).with_name("spark_job.py")
 SPARK_TYPES = {"STRING": "STRING", "INT64": "BIGINT", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN"}
 IDLE_S = 1.0
 T = TypeVar("T")
-
-
-def spark_python() -> Path:
-    """The peer environment's interpreter, made with uv the first time."""
-    python = PEER_ENV / "bin" / "python"
-    if not python.exists():
-        print(f"making the Spark environment in {PEER_ENV} ({PYSPARK}) ...", flush=True)
-        subprocess.run(["uv", "venv", "-q", "-p", "3.11", str(PEER_ENV)], check=True)
-        subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), PYSPARK], check=True)
-    return python
 
 
 def spark_schemas() -> dict[str, dict[str, object]]:
@@ -334,7 +323,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5_000, help="records/s of the latency run")
     parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
-    python = spark_python()
+    python = peer_python("spark", PYSPARK)
     with tempfile.TemporaryDirectory(prefix="bb-peer-spark-") as directory:
         tmp = Path(directory)
         runs = (
