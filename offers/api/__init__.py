@@ -21,7 +21,10 @@ the 202), from where the loader lands them in raw for the offer performance mart
 Laid out as FastAPI's larger applications are: the app and its lifespan (`app.py`), what a
 route depends on (`dependencies.py`: the store reader, the event publisher, the API key),
 one router per resource (`routers/`), the request and response bodies (`schemas.py`), the
-ASGI middleware every request passes (`middleware.py`), error answers (`errors.py`).
+ASGI middleware every request passes (`middleware.py`), error answers (`errors.py`). The
+plain user lookups, most of the traffic, are answered before FastAPI's routing
+(`lookups.py`) by the same answer functions the routes call (`answers.py`); both serialise
+a response model once (`responses.py`).
 """
 
 from __future__ import annotations

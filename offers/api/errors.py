@@ -8,12 +8,23 @@ import logging
 import time
 from collections.abc import Callable
 
+import msgspec
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import Send
 
 log = logging.getLogger("backbeat.api")
+REDIS_UNAVAILABLE = "the offer store (Redis) is unavailable"
+
+
+async def json_error(send: Send, status: int, detail: str) -> None:
+    """`{"detail": ...}` with `status`, sent from plain ASGI (before or beside FastAPI)."""
+    body = msgspec.json.encode({"detail": detail})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class OutageLog:
@@ -40,7 +51,7 @@ def add_error_handlers(app: FastAPI, outages: OutageLog) -> None:
     @app.exception_handler(redis.RedisError)
     async def redis_unavailable(request: Request, exc: redis.RedisError) -> JSONResponse:
         outages.failed(f"{request.url.path}: {exc}")
-        return JSONResponse({"detail": "the offer store (Redis) is unavailable"}, 503)
+        return JSONResponse({"detail": REDIS_UNAVAILABLE}, 503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

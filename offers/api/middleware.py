@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-import msgspec
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offers.api.errors import json_error
 from offers.api.keys import ApiKeys
 
 REQUESTS = Counter("backbeat_api_requests_total", "Requests answered", ["route", "status"])
@@ -18,19 +18,6 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
-
-
-def _json_error(status: int, detail: str) -> tuple[Message, Message]:
-    body = msgspec.json.encode({"detail": detail})
-    start: Message = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body}
 
 
 class Gatekeeper:
@@ -80,9 +67,7 @@ class Gatekeeper:
 
     @staticmethod
     async def _refuse(send: Send, status: int, detail: str) -> None:
-        start, body = _json_error(status, detail)
-        await send(start)
-        await send(body)
+        await json_error(send, status, detail)
 
 
 class RequestMetrics:

@@ -113,6 +113,46 @@ def test_session_and_recommendations(api: Any) -> None:
     assert [r["source"] for r in newcomer["recommendations"]] == ["popular", "popular"]
 
 
+def test_direct_lookups_answer_byte_for_byte_as_the_routes_do(api: Any) -> None:
+    """offers/api/lookups.py answers the plain lookups without FastAPI; an app without it
+    sends every lookup through the routes. Both must answer the same bytes, and the direct
+    path must really bypass the routes: with the routes' store reader broken, a plain lookup
+    still answers while one FastAPI handles (a `k` given) does not."""
+    from offers.api.dependencies import _reader
+
+    client, settings, _ = api
+    paths = [
+        f"/v1/users/{user}/{what}"
+        for user in (7, 8, 99)
+        for what in ("offers", "session", "recommendations")
+    ]
+    with TestClient(create_app(settings, direct_lookups=False)) as routes_only:
+        for path in paths:
+            direct, routed = (
+                client.get(path, headers=HEADERS),
+                routes_only.get(path, headers=HEADERS),
+            )
+            assert (direct.status_code, direct.headers["content-type"], direct.content) == (
+                routed.status_code,
+                routed.headers["content-type"],
+                routed.content,
+            ), path
+
+    async def broken() -> None:
+        raise RuntimeError("the routes' reader was used")
+
+    client.app.dependency_overrides[_reader] = broken
+    try:
+        assert client.get("/v1/users/7/offers", headers=HEADERS).status_code == 200
+        assert client.get("/v1/users/7/recommendations", headers=HEADERS).status_code == 200
+        assert client.get("/v1/users/7/recommendations?k=3", headers=HEADERS).status_code == 500
+    finally:
+        client.app.dependency_overrides.clear()
+    metrics = client.get("/metrics").text
+    route = '{route="/v1/users/{user_id}/recommendations",status="200"}'
+    assert f"backbeat_api_requests_total{route}" in metrics
+
+
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
 def test_calls_without_a_valid_key_get_401(api: Any, headers: dict[str, str]) -> None:
     client, _, _ = api

@@ -1,4 +1,9 @@
-"""What a user should see now: active offers, recommendations, the live session."""
+"""What a user should see now: active offers, recommendations, the live session.
+
+The well-formed GETs of these routes are usually answered before they reach here, by
+`offers/api/lookups.py`, with the same answers (`offers/api/answers.py`); these routes
+document them and answer the rest (bad ids and `k`, a `k` given, a session not found).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from offers.api import answers
 from offers.api.dependencies import SECURED, Reader
+from offers.api.responses import ModelJSON
 from offers.api.schemas import (
     ERRORS,
-    Offer,
     OffersResponse,
-    Recommendation,
     RecommendationsResponse,
     SessionResponse,
     UserId,
@@ -20,26 +25,27 @@ from offers.api.schemas import (
 router = APIRouter(prefix="/v1/users/{user_id}", dependencies=SECURED, responses=ERRORS)
 
 
-@router.get("/offers")
-async def user_offers(user_id: UserId, read: Reader) -> OffersResponse:
-    found = await read(read.reads.offers(user_id))
-    return OffersResponse(user_id=user_id, offers=[Offer.model_validate(o) for o in found])
+@router.get("/offers", response_model=OffersResponse)
+async def user_offers(user_id: UserId, read: Reader) -> ModelJSON:
+    return ModelJSON(await answers.offers(read, user_id))
 
 
-@router.get("/recommendations")
+@router.get("/recommendations", response_model=RecommendationsResponse)
 async def user_recommendations(
     user_id: UserId,
     read: Reader,
-    k: Annotated[int, Query(ge=1, le=100, description="How many")] = 10,
-) -> RecommendationsResponse:
-    ranked = await read(read.reads.recommendations(user_id, k))
-    found = [Recommendation.model_validate(r) for r in ranked]
-    return RecommendationsResponse(user_id=user_id, recommendations=found)
+    k: Annotated[int, Query(ge=1, le=100, description="How many")] = answers.DEFAULT_K,
+) -> ModelJSON:
+    return ModelJSON(await answers.recommendations(read, user_id, k))
 
 
-@router.get("/session", responses={404: {"description": "No live session for this user"}})
-async def user_session(user_id: UserId, read: Reader) -> SessionResponse:
-    features = await read(read.reads.session(user_id))
-    if features is None:
+@router.get(
+    "/session",
+    response_model=SessionResponse,
+    responses={404: {"description": "No live session for this user"}},
+)
+async def user_session(user_id: UserId, read: Reader) -> ModelJSON:
+    found = await answers.session(read, user_id)
+    if found is None:
         raise HTTPException(404, f"user {user_id} has no live session")
-    return SessionResponse(user_id=user_id, features=features)
+    return ModelJSON(found)
