@@ -244,7 +244,8 @@ def peers(settings: Settings, tmp: Path, features: list[str]) -> list[Peer]:
 
     def feast_serve(*options: str) -> Callable[[], subprocess.Popen[bytes]]:
         command = [feast, "-c", str(repo), "serve", "-p", str(feast_port), "-w", "1", *options]
-        return lambda: subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        quiet = subprocess.DEVNULL  # its access log (on by default) and start-up messages
+        return lambda: subprocess.Popen(command, stdout=quiet, stderr=quiet)
 
     feast_url = f"http://127.0.0.1:{feast_port}"
     body = feast_request(features)
