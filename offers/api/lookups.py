@@ -20,7 +20,7 @@ import redis
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from offers.api import answers
+from offers.api.answers import offers, recommendations, session
 from offers.api.dependencies import StoreReader
 from offers.api.errors import REDIS_UNAVAILABLE, OutageLog, json_error
 from offers.api.schemas import MAX_USER_ID
@@ -40,9 +40,9 @@ _ROUTES = {name: _Route(f"/v1/users/{{user_id}}/{name}") for name in _NAMES}
 
 Answer = Callable[[StoreReader, int], Awaitable[BaseModel | None]]
 _ANSWERS: dict[str, Answer] = {
-    "offers": answers.offers,
-    "session": answers.session,
-    "recommendations": answers.recommendations,
+    "offers": offers,
+    "session": session,
+    "recommendations": recommendations,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from offers.api import answers
+from offers.api.answers import DEFAULT_K, offers, recommendations, session
 from offers.api.dependencies import SECURED, Reader
 from offers.api.responses import ModelJSON
 from offers.api.schemas import (
@@ -27,16 +27,16 @@ router = APIRouter(prefix="/v1/users/{user_id}", dependencies=SECURED, responses
 
 @router.get("/offers", response_model=OffersResponse)
 async def user_offers(user_id: UserId, read: Reader) -> ModelJSON:
-    return ModelJSON(await answers.offers(read, user_id))
+    return ModelJSON(await offers(read, user_id))
 
 
 @router.get("/recommendations", response_model=RecommendationsResponse)
 async def user_recommendations(
     user_id: UserId,
     read: Reader,
-    k: Annotated[int, Query(ge=1, le=100, description="How many")] = answers.DEFAULT_K,
+    k: Annotated[int, Query(ge=1, le=100, description="How many")] = DEFAULT_K,
 ) -> ModelJSON:
-    return ModelJSON(await answers.recommendations(read, user_id, k))
+    return ModelJSON(await recommendations(read, user_id, k))
 
 
 @router.get(
@@ -45,7 +45,7 @@ async def user_recommendations(
     responses={404: {"description": "No live session for this user"}},
 )
 async def user_session(user_id: UserId, read: Reader) -> ModelJSON:
-    found = await answers.session(read, user_id)
+    found = await session(read, user_id)
     if found is None:
         raise HTTPException(404, f"user {user_id} has no live session")
     return ModelJSON(found)
