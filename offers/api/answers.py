@@ -5,28 +5,21 @@ routes (`routers/users.py`: validation, the schema) and the direct ASGI path
 from __future__ import annotations
 
 from offers.api.dependencies import StoreReader
-from offers.api.schemas import (
-    Offer,
-    OffersResponse,
-    Recommendation,
-    RecommendationsResponse,
-    SessionResponse,
-)
+from offers.api.schemas import OffersResponse, RecommendationsResponse, SessionResponse
 
 DEFAULT_K = 10
 
 
 async def offers(read: StoreReader, user_id: int) -> OffersResponse:
     found = await read(read.reads.offers(user_id))
-    return OffersResponse(user_id=user_id, offers=[Offer.model_validate(o) for o in found])
+    return OffersResponse.model_validate({"user_id": user_id, "offers": found})
 
 
 async def recommendations(
     read: StoreReader, user_id: int, k: int = DEFAULT_K
 ) -> RecommendationsResponse:
     ranked = await read(read.reads.recommendations(user_id, k))
-    found = [Recommendation.model_validate(r) for r in ranked]
-    return RecommendationsResponse(user_id=user_id, recommendations=found)
+    return RecommendationsResponse.model_validate({"user_id": user_id, "recommendations": ranked})
 
 
 async def session(read: StoreReader, user_id: int) -> SessionResponse | None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import time
+from functools import cache
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +20,17 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
+
+
+# A metric's child per label set, looked up once: route templates and statuses are few.
+@cache
+def _latency(route: str) -> Any:
+    return LATENCY.labels(route)
+
+
+@cache
+def _requests(route: str, status: int) -> Any:
+    return REQUESTS.labels(route, str(status))
 
 
 class Gatekeeper:
@@ -43,6 +56,10 @@ class Gatekeeper:
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             await self._refuse(send, 413, f"the body is over {self.max_body_bytes:,} bytes")
+            return
+        if b"transfer-encoding" not in headers:
+            # The body is its declared length (checked above), or there is none (RFC 9112 6.3).
+            await self.app(scope, receive, send)
             return
         received = 0
         refused = False
@@ -93,5 +110,5 @@ class RequestMetrics:
             await self.app(scope, receive, record_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            LATENCY.labels(route).observe(time.perf_counter() - began)
-            REQUESTS.labels(route, str(status)).inc()
+            _latency(route).observe(time.perf_counter() - began)
+            _requests(route, status).inc()
