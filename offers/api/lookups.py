@@ -23,10 +23,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from offers.api.answers import offers, recommendations, session
 from offers.api.dependencies import StoreReader
 from offers.api.errors import REDIS_UNAVAILABLE, OutageLog, json_error
+from offers.api.responses import ModelJSON
 from offers.api.schemas import MAX_USER_ID
 
-_NAMES = ("offers", "session", "recommendations")
-_LOOKUP = re.compile(rf"/v1/users/(0|[1-9][0-9]{{0,15}})/({'|'.join(_NAMES)})")
+Answer = Callable[[StoreReader, int], Awaitable[BaseModel | None]]
+_ANSWERS: dict[str, Answer] = {
+    "offers": offers,
+    "session": session,
+    "recommendations": recommendations,
+}
+_LOOKUP = re.compile(rf"/v1/users/(0|[1-9][0-9]{{0,15}})/({'|'.join(_ANSWERS)})")
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,7 @@ class _Route:
     path: str
 
 
-_ROUTES = {name: _Route(f"/v1/users/{{user_id}}/{name}") for name in _NAMES}
-
-Answer = Callable[[StoreReader, int], Awaitable[BaseModel | None]]
-_ANSWERS: dict[str, Answer] = {
-    "offers": offers,
-    "session": session,
-    "recommendations": recommendations,
-}
+_ROUTES = {name: _Route(f"/v1/users/{{user_id}}/{name}") for name in _ANSWERS}
 
 
 class Lookups:
@@ -72,15 +71,4 @@ class Lookups:
             await self.app(scope, receive, send)
             return
         scope["route"] = _ROUTES[name]
-        body = found.__pydantic_serializer__.to_json(found)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await ModelJSON(found)(scope, receive, send)
