@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import random
 import re
 import subprocess
 import sys
@@ -67,56 +68,64 @@ OFFER_FIELDS = (
 
 @dataclass(frozen=True)
 class Peer:
-    """A server under test: how to start it, and one request for a user."""
+    """A server under test: how to start it, and its request for a user. `path` and `body`
+    are printf templates (`%d`, the user id, where it appears), so Python and wrk's Lua fill
+    them alike."""
 
     name: str
     start: Callable[[], subprocess.Popen[bytes]]
-    health_url: str
+    base: str
+    health: str
     method: str
-    url: Callable[[int], str]
-    body: Callable[[int], bytes | None]
+    path: str
+    body: str | None
     headers: dict[str, str]
+    offer_ids: Callable[[dict[str, Any]], list[str]]
+
+    def request(self, user: int) -> tuple[str, bytes | None]:
+        """The URL and body of the request for `user`."""
+        body = None if self.body is None else (self.body % user).encode()
+        path = self.path % user if "%d" in self.path else self.path
+        return f"{self.base}{path}", body
 
     def lua(self, users: int) -> str:
         """wrk's script: a random user per request."""
         headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in self.headers.items())
-        path = re.sub(r"^http://[^/]+", "", self.url(0)).replace("/0/", '/" .. id .. "/')
-        body = self.body(0)
-        body_lua = "nil"
-        if body is not None:
-            body_lua = json.dumps(body.decode()).replace("[0]", '[" .. id .. "]')
+        body = "nil" if self.body is None else f"string.format({json.dumps(self.body)}, id)"
         return (
             f"math.randomseed(os.time())\n{headers}"
             "request = function()\n"
             f"  local id = math.random(0, {users - 1})\n"
-            f'  return wrk.format("{self.method}", "{path}", nil, {body_lua})\n'
+            f'  return wrk.format("{self.method}", string.format("{self.path}", id), nil, {body})\n'
             "end\n"
         )
 
     def targets(self, users: int, count: int = 20_000) -> str:
         """vegeta's targets (JSON lines), random users."""
-        import random
-
         lines = []
         for _ in range(count):
-            user = random.randrange(users)
+            url, body = self.request(random.randrange(users))
             target: dict[str, Any] = {
                 "method": self.method,
-                "url": self.url(user),
+                "url": url,
                 "header": {k: [v] for k, v in self.headers.items()},
             }
-            body = self.body(user)
             if body is not None:
                 target["body"] = base64.b64encode(body).decode()
             lines.append(json.dumps(target))
         return "\n".join(lines) + "\n"
 
 
-def feast_request(features: list[str]) -> Callable[[int], bytes]:
-    def body(user: int) -> bytes:
-        return json.dumps({"features": features, "entities": {"user_id": [user]}}).encode()
+def backbeat_offer_ids(answer: dict[str, Any]) -> list[str]:
+    return [offer["offer_id"] for offer in answer["offers"]]
 
-    return body
+
+def feast_offer_ids(answer: dict[str, Any]) -> list[str]:
+    names = answer["metadata"]["feature_names"]
+    values = {
+        name: result["values"][0] for name, result in zip(names, answer["results"], strict=True)
+    }
+    return [values["offer_1_offer_id"], values["offer_2_offer_id"]]
 
 
 def export_offers(settings: Settings, users: int, path: Path) -> None:
@@ -146,32 +155,21 @@ def same_answers(backbeat: Peer, feast: Peer, users: int) -> None:
         with running(peer):
             answers = []
             for user in samples:
-                response = httpx.request(
-                    peer.method, peer.url(user), content=peer.body(user), headers=peer.headers
-                )
+                url, body = peer.request(user)
+                response = httpx.request(peer.method, url, content=body, headers=peer.headers)
                 response.raise_for_status()
-                answers.append(offer_ids(peer.name, response.json()))
+                answers.append(peer.offer_ids(response.json()))
             seen[peer.name] = answers
     if seen[backbeat.name] != seen[feast.name]:
         raise RuntimeError(f"the peers disagree: {seen}")
     print(f"both answer the same offers for {len(samples)} sample users", flush=True)
 
 
-def offer_ids(peer: str, answer: dict[str, Any]) -> list[str]:
-    if peer == "backbeat":
-        return [offer["offer_id"] for offer in answer["offers"]]
-    names = answer["metadata"]["feature_names"]
-    values = {
-        name: result["values"][0] for name, result in zip(names, answer["results"], strict=True)
-    }
-    return [values["offer_1_offer_id"], values["offer_2_offer_id"]]
-
-
 @contextmanager
 def running(peer: Peer) -> Iterator[None]:
     server = peer.start()
     try:
-        wait_until_healthy(peer.health_url, server)
+        wait_until_healthy(f"{peer.base}{peer.health}", server)
         yield
     finally:
         server.terminate()
@@ -185,12 +183,14 @@ def running(peer: Peer) -> Iterator[None]:
 def max_rate(peer: Peer, users: int, connections: int, seconds: int, tmp: Path) -> dict[str, Any]:
     script = tmp / f"{peer.name}.lua"
     script.write_text(peer.lua(users))
-    base = re.match(r"^http://[^/]+", peer.url(0))
-    assert base is not None
-    command = [wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
-    subprocess.run([*command[:4], "-d3s", *command[5:], base.group(0)], capture_output=True)
-    out = subprocess.run([*command, base.group(0)], capture_output=True, text=True, check=True)
-    return parse_wrk(out.stdout)
+
+    def run(duration_s: int) -> str:
+        command = [wrk(), "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency"]
+        command += ["-s", str(script), peer.base]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    run(3)  # warm-up
+    return parse_wrk(run(seconds))
 
 
 def parse_wrk(text: str) -> dict[str, Any]:
@@ -214,14 +214,16 @@ def parse_wrk(text: str) -> dict[str, Any]:
 def fixed_rate(peer: Peer, users: int, rate: int, seconds: int, tmp: Path) -> dict[str, Any]:
     targets = tmp / f"{peer.name}.targets"
     targets.write_text(peer.targets(users))
-    attack = [
-        vegeta(), "attack", "-format=json", f"-targets={targets}", f"-rate={rate}/s",
-        f"-duration={seconds}s", "-timeout=5s", "-keepalive=true",
-    ]  # fmt: skip
-    warm = subprocess.run([*attack[:5], "-duration=2s", *attack[6:]], capture_output=True)
-    if warm.returncode != 0:
-        raise RuntimeError(warm.stderr.decode())
-    results = subprocess.run(attack, capture_output=True, check=True).stdout
+
+    def attack(duration_s: int) -> bytes:
+        command = [
+            vegeta(), "attack", "-format=json", f"-targets={targets}", f"-rate={rate}/s",
+            f"-duration={duration_s}s", "-timeout=5s", "-keepalive=true",
+        ]  # fmt: skip
+        return subprocess.run(command, capture_output=True, check=True).stdout
+
+    attack(2)  # warm-up
+    results = attack(seconds)
     report = subprocess.run(
         [vegeta(), "report", "-type=json"], input=results, capture_output=True, check=True
     )
@@ -237,47 +239,40 @@ def fixed_rate(peer: Peer, users: int, rate: int, seconds: int, tmp: Path) -> di
     }
 
 
-def peers(settings: Settings, tmp: Path, features: list[str]) -> list[Peer]:
-    backbeat_port, feast_port = settings.api.port, free_port()
-    feast = str(peer_python("feast", FEAST).with_name("feast"))
-    repo = tmp / "feast_repo"
+def peers(settings: Settings, feast: Path, repo: Path, features: list[str]) -> list[Peer]:
+    feast_port = free_port()
+    feast_body = json.dumps({"features": features, "entities": {"user_id": [0]}})
+    backbeat = Peer(
+        "backbeat",
+        lambda: start_api(settings, workers=1),
+        f"http://127.0.0.1:{settings.api.port}",
+        "/healthz",
+        "GET",
+        PATH.replace("{}", "%d"),
+        None,
+        {"X-API-Key": KEY},
+        backbeat_offer_ids,
+    )
 
-    def feast_serve(*options: str) -> Callable[[], subprocess.Popen[bytes]]:
-        command = [feast, "-c", str(repo), "serve", "-p", str(feast_port), "-w", "1", *options]
+    def feast_peer(name: str, *options: str) -> Peer:
+        command = [str(feast), "-c", str(repo), "serve", "-p", str(feast_port), "-w", "1"]
         quiet = subprocess.DEVNULL  # its access log (on by default) and start-up messages
-        return lambda: subprocess.Popen(command, stdout=quiet, stderr=quiet)
+        return Peer(
+            name,
+            lambda: subprocess.Popen([*command, *options], stdout=quiet, stderr=quiet),
+            f"http://127.0.0.1:{feast_port}",
+            "/health",
+            "POST",
+            "/get-online-features",
+            feast_body.replace("[0]", "[%d]"),
+            {"Content-Type": "application/json"},
+            feast_offer_ids,
+        )
 
-    feast_url = f"http://127.0.0.1:{feast_port}"
-    body = feast_request(features)
-    json_headers = {"Content-Type": "application/json"}
     return [
-        Peer(
-            "backbeat",
-            lambda: start_api(settings, workers=1),
-            f"http://127.0.0.1:{backbeat_port}/healthz",
-            "GET",
-            lambda user: f"http://127.0.0.1:{backbeat_port}{PATH.format(user)}",
-            lambda user: None,
-            {"X-API-Key": KEY},
-        ),
-        Peer(
-            "feast_default",
-            feast_serve(),
-            f"{feast_url}/health",
-            "POST",
-            lambda user: f"{feast_url}/get-online-features",
-            body,
-            json_headers,
-        ),
-        Peer(
-            "feast_tuned",
-            feast_serve("--max-requests", "0", "--no-access-log"),
-            f"{feast_url}/health",
-            "POST",
-            lambda user: f"{feast_url}/get-online-features",
-            body,
-            json_headers,
-        ),
+        backbeat,
+        feast_peer("feast_default"),
+        feast_peer("feast_tuned", "--max-requests", "0", "--no-access-log"),
     ]
 
 
@@ -295,7 +290,11 @@ def main() -> None:
     parser.add_argument("--backbeat-rate", type=int, default=1_000, help="req/s for Backbeat alone")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bb-peer-feast-"))
+    with tempfile.TemporaryDirectory(prefix="bb-peer-feast-") as directory:
+        measure(args, Path(directory))
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> None:
     settings = with_overrides(
         private_stack_settings(get_settings(), tmp / "state"),
         api={"keys": [KEY], "port": free_port()},
@@ -313,7 +312,8 @@ def main() -> None:
         )  # fmt: skip
         features = json.loads(made.stdout.strip().splitlines()[-1])
         print(f"seeded {args.users:,} users in Backbeat's store and in Feast's", flush=True)
-        backbeat, *feasts = peers(settings, tmp, features)
+        feast_cli = feast_python.with_name("feast")
+        backbeat, *feasts = peers(settings, feast_cli, tmp / "feast_repo", features)
         same_answers(backbeat, feasts[0], args.users)
 
         rounds: list[dict[str, Any]] = []
