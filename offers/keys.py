@@ -1,26 +1,32 @@
-"""Backbeat's Redis key layout: the one place that names keys (prefix `bb:v2:` by default;
+"""Backbeat's Redis key layout: the one place that names keys (prefix `bb:v3:` by default;
 its version changes when the layout does).
 
+Every key of one user, one song or one artist carries the id as its Redis Cluster hash tag
+(`{<id>}`), so on a Redis Cluster they share a slot, hence a node: a user's reads are one
+node's, and the recommender's writes are grouped per node (offers/store_topology.py). On a
+single Redis the braces are just characters.
+
 Per user (all expire `user TTL` after the user's last event):
-- `<p>user:<id>:session` (hash): live features of the current session (offers/features.py),
-  JSON per field.
-- `<p>user:<id>:offers` (hash): offer id -> decision JSON; at most the rules' offers within
-  their cooldowns. TTL: the user TTL, or the latest expiry if later.
-- `<p>user:<id>:recent` (list): song ids of the latest plays, newest first, at most
+- `<p>user:{<id>}:session` (hash): live features of the current session
+  (offers/features.py), JSON per field.
+- `<p>user:{<id>}:offers` (hash): offer id -> decision JSON; at most the rules' offers
+  within their cooldowns. TTL: the user TTL, or the latest expiry if later.
+- `<p>user:{<id>}:recent` (list): song ids of the latest plays, newest first, at most
   `RECENT_PLAYS` (23 bytes each).
 
 The recommender's model (offers/recommender.py), expiring `SONG_TTL_S` after the last play
 that touched it:
-- `<p>song:<song id>` (hash): artist, song, `co` (co-play total).
-- `<p>song:<song id>:neighbours` (sorted set): co-played songs, the top `neighbours_kept`.
-- `<p>artist:<artist id>` (hash): `co` (co-play total), `pairs` and `same` (plays that
+- `<p>song:{<song id>}` (hash): artist, song, `co` (co-play total).
+- `<p>song:{<song id>}:neighbours` (sorted set): co-played songs, the top `neighbours_kept`.
+- `<p>artist:{<artist id>}` (hash): `co` (co-play total), `pairs` and `same` (plays that
   followed the artist, and those by the artist again).
-- `<p>artist:<artist id>:neighbours` (sorted set): songs played near the artist's songs,
+- `<p>artist:{<artist id>}:neighbours` (sorted set): songs played near the artist's songs,
   the top `neighbours_kept`.
-- `<p>artist:<artist id>:songs` (sorted set): the artist's songs by plays, the top
+- `<p>artist:{<artist id>}:songs` (sorted set): the artist's songs by plays, the top
   `ARTIST_KEPT`.
 
-Global, bounded in size:
+Global, bounded in size (each one key, so on a Redis Cluster each lives on one node: every
+batch of plays touches `popular` and `model` once, a few hundred bytes of writes):
 - `<p>popular` (sorted set): songs by plays, the top `POPULAR_KEPT`.
 - `<p>stats` (hash): counters late_events, sessions_closed, sessions_agreeing_with_eventsim.
 - `<p>model` (hash): the recommender's plays, pairs, same_artist, unit (forward-decayed
@@ -49,31 +55,31 @@ __all__ = ["ARTIST_KEPT", "POPULAR_KEPT", "RECENT_PLAYS", "SONG_TTL_S", "RedisKe
 
 @dataclass(frozen=True)
 class RedisKeys:
-    prefix: str = "bb:v2:"
+    prefix: str = "bb:v3:"
 
     def session(self, user_id: int) -> str:
-        return f"{self.prefix}user:{user_id}:session"
+        return f"{self.prefix}user:{{{user_id}}}:session"
 
     def offers(self, user_id: int) -> str:
-        return f"{self.prefix}user:{user_id}:offers"
+        return f"{self.prefix}user:{{{user_id}}}:offers"
 
     def recent(self, user_id: int) -> str:
-        return f"{self.prefix}user:{user_id}:recent"
+        return f"{self.prefix}user:{{{user_id}}}:recent"
 
     def song(self, song_id: str) -> str:
-        return f"{self.prefix}song:{song_id}"
+        return f"{self.prefix}song:{{{song_id}}}"
 
     def neighbours(self, song_id: str) -> str:
-        return f"{self.prefix}song:{song_id}:neighbours"
+        return f"{self.prefix}song:{{{song_id}}}:neighbours"
 
     def artist(self, artist_id: str) -> str:
-        return f"{self.prefix}artist:{artist_id}"
+        return f"{self.prefix}artist:{{{artist_id}}}"
 
     def artist_neighbours(self, artist_id: str) -> str:
-        return f"{self.prefix}artist:{artist_id}:neighbours"
+        return f"{self.prefix}artist:{{{artist_id}}}:neighbours"
 
     def artist_songs(self, artist_id: str) -> str:
-        return f"{self.prefix}artist:{artist_id}:songs"
+        return f"{self.prefix}artist:{{{artist_id}}}:songs"
 
     @property
     def popular(self) -> str:

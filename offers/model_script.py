@@ -8,11 +8,17 @@ only if larger), LPUSH + LTRIM and EXPIRE, in the same order. Numbers keep every
 floats are the shortest repr that reads back the same double, and Redis hands Lua numbers to
 commands the same way. A script holds Redis while it runs, so each call carries at most
 `OPS_PER_CALL` operations (a few milliseconds): the API's reads wait no longer than that.
-Every key is passed in KEYS, as Redis asks of scripts.
+
+On one Redis every key is passed in KEYS, as Redis asks of scripts. On a Redis Cluster the
+keys of one call must be on one node, and KEYS of one slot: the operations are grouped per
+node (`group_of`), and each call passes no KEYS and its key names as ARGV[2], which the
+script's `allow-cross-slot-keys` flag permits for keys of the node it runs on
+(offers/store_topology.py). Hence Redis 7.0 or later (script flags).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import msgspec
@@ -20,10 +26,13 @@ import redis
 
 OPS_PER_CALL = 2000
 
-#: ARGV[1]: a JSON list of operations, each [code, key (index into KEYS), fields...].
-SCRIPT = """
+#: ARGV[1]: a JSON list of operations, each [code, key (index into the keys), fields...];
+#: the keys are KEYS, or, if none are passed, the JSON list in ARGV[2].
+SCRIPT = """#!lua flags=allow-cross-slot-keys
+local keys = KEYS
+if #keys == 0 then keys = cjson.decode(ARGV[2]) end
 for _, o in ipairs(cjson.decode(ARGV[1])) do
-  local op, key = o[1], KEYS[o[2]]
+  local op, key = o[1], keys[o[2]]
   if op == 'z' then
     redis.call('ZINCRBY', key, o[4], o[3])
   elseif op == 't' then
@@ -48,23 +57,34 @@ return 0
 _encode = msgspec.json.Encoder().encode
 
 
-class ModelWrite:
-    """The operations of one batch, in the order they are applied, cut into calls of at
-    most `OPS_PER_CALL` operations as they come (each call numbers its own keys)."""
+_Call = tuple[Hashable, dict[str, int], list[tuple[Any, ...]]]
 
-    def __init__(self) -> None:
-        self._calls: list[tuple[dict[str, int], list[tuple[Any, ...]]]] = []
-        self._keys: dict[str, int] = {}
-        self._ops: list[tuple[Any, ...]] = []
+
+def _one_group(key: str) -> Hashable:
+    return None
+
+
+class ModelWrite:
+    """The operations of one batch, grouped by `group_of(key)` (the node that holds the key;
+    one group on a single Redis), each group's in the order they are applied, cut into calls
+    of at most `OPS_PER_CALL` operations as they come (each call numbers its own keys)."""
+
+    def __init__(self, group_of: Callable[[str], Hashable] = _one_group) -> None:
+        self._group_of = group_of
+        self._calls: list[_Call] = []
+        self._open: dict[Hashable, _Call] = {}  # each group's call being filled
 
     def _add(self, code: str, key: str, *fields: Any) -> None:
-        if len(self._ops) >= OPS_PER_CALL or not self._calls:
-            self._keys, self._ops = {}, []
-            self._calls.append((self._keys, self._ops))
-        index = self._keys.get(key)
+        group = self._group_of(key)
+        call = self._open.get(group)
+        if call is None or len(call[2]) >= OPS_PER_CALL:
+            call = self._open[group] = (group, {}, [])
+            self._calls.append(call)
+        _, keys, ops = call
+        index = keys.get(key)
         if index is None:
-            index = self._keys[key] = len(self._keys) + 1
-        self._ops.append((code, index, *fields))
+            index = keys[key] = len(keys) + 1
+        ops.append((code, index, *fields))
 
     def zincrby(self, key: str, member: str, weight: float) -> None:
         self._add("z", key, member, weight)
@@ -89,10 +109,11 @@ class ModelWrite:
     def expire(self, key: str, seconds: int) -> None:
         self._add("e", key, seconds)
 
-    def calls(self) -> list[tuple[list[str], bytes]]:
-        """(KEYS, ARGV[1]) for SCRIPT, one pair per call."""
-        return [(list(keys), _encode(ops)) for keys, ops in self._calls]
+    def calls(self) -> list[tuple[Hashable, list[str], bytes]]:
+        """(group, keys, ARGV[1]) for SCRIPT, one triple per call."""
+        return [(group, list(keys), _encode(ops)) for group, keys, ops in self._calls]
 
     def queue(self, pipe: Any, script: redis.commands.core.Script) -> None:
-        for keys, ops in self.calls():
+        """Every call in `pipe`, its keys in KEYS: one Redis holds them all."""
+        for _, keys, ops in self.calls():
             script(keys=keys, args=[ops], client=pipe)

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import msgspec
-import redis
 
 from backbeat.settings import Settings
 from offers.activity import (
@@ -26,7 +25,7 @@ from offers.activity import (
     SongPlayed,
 )
 from offers.keys import RECENT_PLAYS, SONG_TTL_S
-from offers.model_script import SCRIPT, ModelWrite
+from offers.model_script import SCRIPT
 from offers.recommender import (
     JUDGE_K,
     POPULAR,
@@ -40,6 +39,7 @@ from offers.recommender import (
 )
 from offers.store_config import StoreConfig, sync_client
 from offers.store_reads import Read, StoreReads, read_sync, text
+from offers.store_topology import SyncClient, topology_of
 
 _encode = msgspec.json.encode
 T = TypeVar("T")
@@ -48,8 +48,9 @@ T = TypeVar("T")
 class RedisOfferStore:
     """The store on the sync client: the sessions dataflow's writes, and every read."""
 
-    def __init__(self, client: redis.Redis, config: StoreConfig | None = None) -> None:
+    def __init__(self, client: SyncClient, config: StoreConfig | None = None) -> None:
         self.client = client
+        self.topology = topology_of(client)
         self.config = config or StoreConfig()
         self.keys = self.config.keys
         self.reads = StoreReads(self.keys)
@@ -110,7 +111,7 @@ class RedisOfferStore:
         keys = self.keys
         judgements = self._judge(plays)
         found = changes((play.as_play() for play in plays), judgements)
-        write = ModelWrite()
+        write = self.topology.model_write()
         for (ref, member), weight in found.scores.items():
             write.zincrby(keys.of_set(ref), member, weight)
         for set_ref, kept in found.trims(self.config.neighbours_kept).items():
@@ -133,7 +134,7 @@ class RedisOfferStore:
             write.expire(key, self.config.user_ttl_s)
         # The newest weight so far, not this batch's: another worker may be behind in time.
         write.hset_max(keys.model, "unit", found.unit)
-        write.queue(pipe, self._script)
+        self.topology.run(write, pipe, self._script)
         return judgements
 
     def _judge(self, plays: list[SongPlayed]) -> list[Judgement]:

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 import redis
 import redis.asyncio
+import redis.cluster
 
 from backbeat.settings import Settings
 from backbeat.settings.redis import RedisSettings
 from offers.keys import RedisKeys
+from offers.store_topology import AsyncClient, SyncClient
 
 
 @dataclass(frozen=True)
@@ -39,20 +41,26 @@ class StoreConfig:
         )
 
 
-def sync_client(settings: RedisSettings, timeout_s: float = 1.0) -> redis.Redis:
+def sync_client(settings: RedisSettings, timeout_s: float = 1.0) -> SyncClient:
     """The dataflow's, the CLI's and the tests' client: each call waits at most `timeout_s`."""
+    if settings.cluster:
+        return redis.cluster.RedisCluster.from_url(**settings.client_options(timeout_s))
     return redis.Redis.from_url(**settings.client_options(timeout_s))
 
 
-def async_client(
-    settings: RedisSettings, timeout_s: float, max_connections: int
-) -> redis.asyncio.Redis:
+def async_client(settings: RedisSettings, timeout_s: float, max_connections: int) -> AsyncClient:
     """The API's client: a timed-out call is not retried (the request answers 503 instead).
 
-    Its pool blocks: a request that finds every connection busy waits for one up to
-    `timeout_s`, so a burst queues instead of failing at once with "Too many connections"
-    (redis-py's default pool), and only a Redis slower than the timeout sheds requests.
+    On one Redis its pool blocks: a request that finds every connection busy waits for one up
+    to `timeout_s`, so a burst queues instead of failing at once with "Too many connections"
+    (redis-py's default pool), and only a Redis slower than the timeout sheds requests. On a
+    Redis Cluster, redis-py keeps `max_connections` per node and has no blocking pool: past
+    them a request fails at once, with 503.
     """
+    if settings.cluster:
+        return redis.asyncio.RedisCluster.from_url(
+            **settings.client_options(timeout_s), max_connections=max_connections
+        )
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         **settings.client_options(timeout_s),
         max_connections=max_connections,

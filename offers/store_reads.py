@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import msgspec
-import redis
-import redis.asyncio
 
 from offers.keys import RECENT_PLAYS, RedisKeys
 from offers.recommender import NEIGHBOURS_READ, RECENT_READ, Evidence, ReadPlan, Source, serve
+from offers.store_topology import AsyncClient, SyncClient
 
 T = TypeVar("T")
 _decode = msgspec.json.decode
@@ -120,7 +119,7 @@ def described(ranked: list[tuple[str, float, Source]], details: list[Any]) -> li
     ]
 
 
-def execute_sync(client: redis.Redis, commands: list[Command]) -> list[Any]:
+def execute_sync(client: SyncClient, commands: list[Command]) -> list[Any]:
     """One round trip: the command itself if it is alone, else a pipeline."""
     if len(commands) == 1:
         (command,) = commands
@@ -131,7 +130,7 @@ def execute_sync(client: redis.Redis, commands: list[Command]) -> list[Any]:
     return list(pipe.execute())
 
 
-async def execute_async(client: redis.asyncio.Redis, commands: list[Command]) -> list[Any]:
+async def execute_async(client: AsyncClient, commands: list[Command]) -> list[Any]:
     if len(commands) == 1:
         (command,) = commands
         return [await getattr(client, command.name)(*command.args, **command.options)]
@@ -141,7 +140,7 @@ async def execute_async(client: redis.asyncio.Redis, commands: list[Command]) ->
     return list(await pipe.execute())
 
 
-def read_sync(client: redis.Redis, read: Read[T]) -> T:
+def read_sync(client: SyncClient, read: Read[T]) -> T:
     try:
         commands = next(read)
         while True:
@@ -150,7 +149,7 @@ def read_sync(client: redis.Redis, read: Read[T]) -> T:
         return cast(T, done.value)
 
 
-async def read_async(client: redis.asyncio.Redis, read: Read[T]) -> T:
+async def read_async(client: AsyncClient, read: Read[T]) -> T:
     try:
         commands = next(read)
         while True:

@@ -15,7 +15,7 @@ import pytest
 
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
-from backbeat.stack.private import private_stack_settings
+from backbeat.stack.private import private_cluster_settings, private_stack_settings
 from tests.kafka.topics import empty_topics
 from tests.waits import PATIENCE_S
 
@@ -41,6 +41,20 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         stack.down(settings)
+
+
+@pytest.fixture(scope="session")
+def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A Kafka cluster of three brokers (topics replicated 3 times, 2 in sync) and a Redis
+    Cluster of three masters, on free ports, for the session: the scale-out path."""
+    settings = private_cluster_settings(
+        get_settings(), tmp_path_factory.mktemp("cluster") / "state"
+    )
+    try:
+        stack.up(settings, ["kafka", "redis"], progress=print)
+        yield settings
+    finally:
+        stack.down(settings, ["kafka", "redis"])
 
 
 @pytest.fixture(scope="session")
@@ -177,7 +191,7 @@ def realtime(fresh_kafka: Settings) -> Iterator[Settings]:
         stack.down(settings, ["redis"])
 
 
-_SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka", "bigquery_emulator"})
+_SERVICE_FIXTURES = frozenset({"local_stack", "fresh_kafka", "bigquery_emulator", "cluster_stack"})
 
 
 #: Real BigQuery for the `bigquery` tests (with Application Default Credentials).

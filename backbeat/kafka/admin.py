@@ -29,16 +29,22 @@ def accepts_connections(settings: KafkaSettings, timeout_s: float = 2.0) -> bool
     return False
 
 
-def broker_count(settings: KafkaSettings, timeout_s: float = 2.0) -> int:
-    """Brokers that answer a metadata request, or 0 when the cluster cannot be reached."""
+def broker_ids(settings: KafkaSettings, timeout_s: float = 2.0) -> set[int]:
+    """The ids of the brokers a metadata request names, or none when the cluster cannot be
+    reached."""
     # log_level 0: a probe of a cluster that is still starting would log every refused connect.
     admin = AdminClient(
         settings.client_config(**{"socket.connection.setup.timeout.ms": 1000, "log_level": 0})
     )
     try:
-        return len(admin.list_topics(timeout=timeout_s).brokers)
+        return set(admin.list_topics(timeout=timeout_s).brokers)
     except KafkaException:
-        return 0
+        return set()
+
+
+def broker_count(settings: KafkaSettings, timeout_s: float = 2.0) -> int:
+    """Brokers that answer a metadata request, or 0 when the cluster cannot be reached."""
+    return len(broker_ids(settings, timeout_s))
 
 
 def ensure_topics(
@@ -46,10 +52,9 @@ def ensure_topics(
 ) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created."""
     admin = admin_client(settings)
-    new = [
-        NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
-        for name in topics
-    ]
+    # -1: the cluster's default.replication.factor
+    replicas = settings.topic_replication_factor or -1
+    new = [NewTopic(name, settings.topic_partitions, replicas) for name in topics]
     created = []
     for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
         # Read the error instead of raising it: a caught exception's traceback would tie this

@@ -21,8 +21,9 @@ class KafkaSettings(SettingsGroup):
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         description=(
-            "Comma-separated host:port list of brokers. The local stack binds its broker to this "
-            "address, so it must be on 127.0.0.1 for `backbeat up`."
+            "Comma-separated host:port list of brokers. The local stack starts one broker per "
+            "address (so they must be on 127.0.0.1 for `backbeat up`): list three, e.g. "
+            "127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292, for a 3-broker cluster."
         ),
     )
     client_properties: dict[str, SecretStr] = Field(
@@ -39,10 +40,13 @@ class KafkaSettings(SettingsGroup):
         ge=1,
         description="Partitions of each topic Backbeat creates (the unit of consumer parallelism).",
     )
-    topic_replication_factor: int = Field(
-        default=1,
+    topic_replication_factor: int | None = Field(
+        default=None,
         ge=1,
-        description="Replicas of each topic Backbeat creates (1 on the single-node local stack).",
+        description=(
+            "Replicas of each topic Backbeat creates; unset, the cluster's "
+            "default.replication.factor (the local stack: one per broker, up to 3)."
+        ),
     )
 
     @field_validator("bootstrap_servers")

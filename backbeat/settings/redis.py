@@ -26,9 +26,20 @@ class RedisSettings(SettingsGroup):
         default=None,
         description="Redis password (AUTH), kept out of the URL so it never shows up in logs.",
     )
+    cluster: bool = Field(
+        default=False,
+        description=(
+            "The URL names one node of a Redis Cluster (the others are found from it): keys "
+            "are spread over its masters by hash tag, each user's and each song's keys in one "
+            "slot (offers/keys.py). Needs Redis 7.0 or later, as does a single Redis."
+        ),
+    )
     key_prefix: str = Field(
-        default="bb:v2:",
-        description="Prefix of every key Backbeat writes; its version changes with the layout.",
+        default="bb:v3:",
+        description=(
+            "Prefix of every key Backbeat writes; its version changes with the layout. "
+            "No braces: they would become the keys' Redis Cluster hash tag."
+        ),
     )
 
     def client_options(self, timeout_s: float) -> dict[str, Any]:
@@ -40,6 +51,13 @@ class RedisSettings(SettingsGroup):
             "socket_timeout": timeout_s,
             "socket_connect_timeout": timeout_s,
         }
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _no_hash_tag_in_prefix(cls, value: str) -> str:
+        if "{" in value or "}" in value:
+            raise ValueError("the key prefix may not contain { or }: they make a hash tag")
+        return value
 
     @field_validator("url")
     @classmethod

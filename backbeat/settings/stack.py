@@ -32,12 +32,24 @@ class StackSettings(SettingsGroup):
         default=9093,
         ge=1,
         le=65535,
-        description="Port of the local broker's KRaft controller listener (on 127.0.0.1).",
+        description=(
+            "Port of the local broker's KRaft controller listener (on 127.0.0.1); with "
+            "several brokers, the k-th broker's (from 0) is this port + k."
+        ),
     )
     kafka_heap: str = Field(
         default="512m",
         pattern=r"^\d+[kmg]$",
         description="Maximum Java heap of the local Kafka broker (-Xmx).",
+    )
+    redis_cluster_masters: int = Field(
+        default=3,
+        ge=1,
+        le=16,
+        description=(
+            "Masters of the local Redis Cluster, when BACKBEAT_REDIS_CLUSTER is set: node k "
+            "(from 0) listens on the Redis URL's port + k."
+        ),
     )
     start_timeout_s: float = Field(
         default=90.0,

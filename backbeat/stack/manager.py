@@ -37,14 +37,21 @@ class ServiceStatus:
 
 
 def services(settings: Settings, names: Iterable[str] = SERVICE_NAMES) -> list[LocalService]:
-    """The local services, in start order (unknown names are an error)."""
+    """The local services, in start order: every node of a kind named (`kafka`), or one
+    node by its name (`kafka-2`, where the settings ask for several). Unknown names are an
+    error."""
     chosen = list(names) or list(SERVICE_NAMES)
-    unknown = [name for name in chosen if name not in _SERVICE_TYPES]
+    every = [
+        _SERVICE_TYPES[kind](settings, node)
+        for kind in SERVICE_NAMES
+        for node in range(_SERVICE_TYPES[kind].nodes(settings))
+    ]
+    known = {service.kind for service in every} | {service.name for service in every}
+    unknown = [name for name in chosen if name not in known]
     if unknown:
-        raise StackError(
-            f"unknown service {unknown[0]!r}; expected one of {', '.join(SERVICE_NAMES)}"
-        )
-    return [_SERVICE_TYPES[name](settings) for name in SERVICE_NAMES if name in chosen]
+        expected = ", ".join(sorted(known))
+        raise StackError(f"unknown service {unknown[0]!r}; expected one of {expected}")
+    return [service for service in every if service.kind in chosen or service.name in chosen]
 
 
 def _status(service: LocalService) -> ServiceStatus:
@@ -75,7 +82,7 @@ def up(
     checked before any is started, so a missing program fails fast and leaves nothing behind.
     """
     chosen = services(settings, names)
-    errors = []
+    errors = _port_clashes(services(settings))
     for service in chosen:
         try:
             service.check_prerequisites()
@@ -100,6 +107,21 @@ def up(
         _wait_ready(service, deadline)
         service.after_ready(progress)
     return [_status(service) for service in chosen]
+
+
+def _port_clashes(every: list[LocalService]) -> list[str]:
+    """Two nodes set to bind one port (e.g. a broker on another's controller port)."""
+    owners: dict[int, LocalService] = {}
+    clashes = []
+    for service in every:
+        for port in service.ports():
+            other = owners.setdefault(port, service)
+            if other is not service:
+                clashes.append(
+                    f"{other.name} and {service.name} would both bind port {port}; "
+                    f"change {service.setting} or {other.setting}"
+                )
+    return clashes
 
 
 def _wait_ready(service: LocalService, deadline: float) -> None:

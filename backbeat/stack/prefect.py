@@ -12,7 +12,7 @@ from backbeat.stack.service import LocalService, base_environment
 
 
 class PrefectService(LocalService):
-    name = "prefect"
+    kind = "prefect"
     marker = "prefect"
 
     @property

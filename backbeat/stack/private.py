@@ -18,6 +18,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports_in_a_row(count: int) -> int:
+    """The first of `count` consecutive free ports on 127.0.0.1 (a Redis Cluster's nodes,
+    a Kafka cluster's controllers)."""
+    while True:
+        first = free_port()
+        if first + count > 65536:
+            continue
+        taken = False
+        for port in range(first + 1, first + count):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    taken = True
+                    break
+        if not taken:
+            return first
+
+
+def private_cluster_settings(base: Settings, state_dir: Path, nodes: int = 3) -> Settings:
+    """`private_stack_settings` with a Kafka cluster of `nodes` brokers and a Redis Cluster
+    of `nodes` masters: the scale-out path, on one machine."""
+    settings = private_stack_settings(base, state_dir)
+    brokers = ",".join(f"127.0.0.1:{free_port()}" for _ in range(nodes))
+    return with_overrides(
+        settings,
+        kafka={"bootstrap_servers": brokers},
+        redis={"url": f"redis://127.0.0.1:{free_ports_in_a_row(nodes)}/0", "cluster": True},
+        stack={"kafka_controller_port": free_ports_in_a_row(nodes), "redis_cluster_masters": nodes},
+    )
+
+
 def private_stack_settings(base: Settings, state_dir: Path) -> Settings:
     """`base` with every local service on a free port and state under `state_dir`."""
     return with_overrides(

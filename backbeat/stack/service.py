@@ -15,16 +15,31 @@ Progress = Callable[[str], None]
 
 
 class LocalService(ABC):
-    """One server of the local stack, run from programs already on this machine."""
+    """One server of the local stack, run from programs already on this machine: one node
+    of its kind, named after the kind alone (`kafka`) or, where the settings ask for several
+    nodes, numbered from 1 (`kafka-2`)."""
 
-    name: str
+    kind: str
     #: A string in the running process's command line (see ManagedProcess).
     marker: str
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, node: int = 0) -> None:
         self.settings = settings
+        self.node = node
+        self.node_count = self.nodes(settings)
+        self.name = self.kind if self.node_count == 1 else f"{self.kind}-{node + 1}"
         self.state_dir = settings.stack.state_dir.expanduser().resolve()
         self.process = ManagedProcess(self.name, self.state_dir / "run", self.marker)
+
+    @classmethod
+    def nodes(cls, settings: Settings) -> int:
+        """How many nodes of this kind the settings ask for."""
+        return 1
+
+    @property
+    def is_last_node(self) -> bool:
+        """The node whose `after_ready` sets the whole cluster up (all nodes answer by then)."""
+        return self.node == self.node_count - 1
 
     @property
     @abstractmethod

@@ -7,7 +7,6 @@ import asyncio
 import logging
 from typing import Annotated, TypeVar
 
-import redis.asyncio
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
@@ -17,6 +16,7 @@ from backbeat.settings.kafka import KafkaSettings
 from offers.api.keys import ApiKeys
 from offers.keys import RedisKeys
 from offers.store_reads import Read, StoreReads, read_async
+from offers.store_topology import AsyncClient
 
 T = TypeVar("T")
 log = logging.getLogger("backbeat.api")
@@ -26,7 +26,7 @@ class StoreReader:
     """The offer store's reads (offers/store_reads.py, the same as `backbeat offers` runs)
     on the API's asyncio client, so requests are served without a thread hop each."""
 
-    def __init__(self, client: redis.asyncio.Redis, keys: RedisKeys) -> None:
+    def __init__(self, client: AsyncClient, keys: RedisKeys) -> None:
         self.client = client
         self.reads = StoreReads(keys)
 

@@ -1,14 +1,15 @@
 """The recommender's model in a real Redis equals the model in memory that the offline
-evaluation uses, whatever size the script calls are cut to (offers/model_script.py)."""
+evaluation uses, whatever size the script calls are cut to (offers/model_script.py), on one
+Redis and on a Redis Cluster of three masters (offers/store_topology.py)."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
-import redis
 
 from backbeat.settings import Settings
+from backbeat.settings.redis import RedisSettings
 from offers import model_script
 from offers.activity import SongPlayed
 from offers.evaluation import MemoryModel
@@ -17,6 +18,7 @@ from offers.recommender import Evidence, ReadPlan, co_played, song_id
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
 from offers.store_reads import Read, StoreReads, read_sync
+from offers.store_topology import ClusterNodes, SyncClient
 
 
 def _plays(seed: int) -> list[list[SongPlayed]]:
@@ -39,7 +41,18 @@ def _plays(seed: int) -> list[list[SongPlayed]]:
     return batches
 
 
-def _evidence(client: redis.Redis, keys: RedisKeys, plan: ReadPlan) -> Evidence:
+@pytest.fixture(params=["one Redis", "Redis Cluster"])
+def store_redis(request: pytest.FixtureRequest) -> RedisSettings:
+    """An empty Redis: one server, or a Redis Cluster of three masters."""
+    stack = "realtime" if request.param == "one Redis" else "cluster_stack"
+    settings: Settings = request.getfixturevalue(stack)
+    client = sync_client(settings.redis)
+    client.flushdb()  # on a cluster: on every master
+    assert client.dbsize() == 0
+    return settings.redis
+
+
+def _evidence(client: SyncClient, keys: RedisKeys, plan: ReadPlan) -> Evidence:
     """What Redis holds for `plan`, read as the API reads it."""
     reads = StoreReads(keys)
 
@@ -51,14 +64,14 @@ def _evidence(client: redis.Redis, keys: RedisKeys, plan: ReadPlan) -> Evidence:
     return read_sync(client, read())
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("ops_per_call", [5, model_script.OPS_PER_CALL])
 def test_redis_holds_what_the_memory_model_holds(
-    realtime: Settings, ops_per_call: int, monkeypatch: pytest.MonkeyPatch
+    store_redis: RedisSettings, ops_per_call: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(model_script, "OPS_PER_CALL", ops_per_call)
-    client = sync_client(realtime.redis)
-    client.flushdb()
-    keys = RedisKeys(realtime.redis.key_prefix)
+    client = sync_client(store_redis)
+    keys = RedisKeys(store_redis.key_prefix)
     store = RedisOfferStore(client, StoreConfig(keys, neighbours_kept=4, judged_share=1.0))
     memory = MemoryModel(neighbours_kept=4, judged_share=1.0)
     for batch in _plays(seed=3):
@@ -67,14 +80,18 @@ def test_redis_holds_what_the_memory_model_holds(
     for user in range(40):
         plan = memory.plan(user, 10)
         assert _evidence(client, keys, plan) == memory.read(plan), user
+    if isinstance(store.topology, ClusterNodes):  # the model really is spread over the nodes
+        assert all(node.redis_connection.dbsize() > 10 for node in client.get_primaries())
 
 
-def test_the_unit_is_the_newest_weight_whichever_worker_writes_last(realtime: Settings) -> None:
+@pytest.mark.integration
+def test_the_unit_is_the_newest_weight_whichever_worker_writes_last(
+    store_redis: RedisSettings,
+) -> None:
     """Two workers: one behind in event time writes its (smaller) newest weight after the
     other: the shrinkage unit must stay the larger."""
-    client = sync_client(realtime.redis)
-    client.flushdb()
-    keys = RedisKeys(realtime.redis.key_prefix)
+    client = sync_client(store_redis)
+    keys = RedisKeys(store_redis.key_prefix)
     store = RedisOfferStore(client, StoreConfig(keys, judged_share=0.0))
     memory = MemoryModel(neighbours_kept=50, judged_share=0.0)
     song = song_id("artist", "song")

@@ -29,3 +29,20 @@ def test_cluster_ids_are_kafka_uuids() -> None:
     for cluster_id in ids:
         assert len(cluster_id) == 22 and not cluster_id.startswith("-")
         assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+
+
+def test_server_properties_of_one_node_of_three(tmp_path: Path) -> None:
+    controllers = ["127.0.0.1:19093", "127.0.0.1:19094", "127.0.0.1:19095"]
+    props = _parse(
+        server_properties("127.0.0.1", 19192, 19094, tmp_path, 4, node=1, controllers=controllers)
+    )
+    assert props["node.id"] == "2"
+    assert props["controller.quorum.voters"] == (
+        "1@127.0.0.1:19093,2@127.0.0.1:19094,3@127.0.0.1:19095"
+    )
+    assert "controller.quorum.bootstrap.servers" not in props
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19192,CONTROLLER://127.0.0.1:19094"
+    # Every write on two of three brokers before it counts: one can stop, nothing is lost.
+    assert props["default.replication.factor"] == "3"
+    assert props["min.insync.replicas"] == "2"
+    assert props["offsets.topic.replication.factor"] == "3"
