@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 from backbeat.settings import Settings, with_overrides
+from backbeat.stack.redis import CLUSTER_BUS_OFFSET
 
 
 def free_port() -> int:
@@ -18,22 +19,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_ports_in_a_row(count: int) -> int:
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_ports_in_a_row(count: int, *, also_free_at: int = 0) -> int:
     """The first of `count` consecutive free ports on 127.0.0.1 (a Redis Cluster's nodes,
-    a Kafka cluster's controllers)."""
+    a Kafka cluster's controllers), each port + `also_free_at` free as well (a Redis
+    Cluster node's bus port is its port + 10,000)."""
     while True:
         first = free_port()
-        if first + count > 65536:
-            continue
-        taken = False
-        for port in range(first + 1, first + count):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    taken = True
-                    break
-        if not taken:
+        ports = [port for port in range(first, first + count)]
+        wanted = ports + [port + also_free_at for port in ports] if also_free_at else ports
+        if max(wanted) < 65536 and all(_is_free(port) for port in wanted[1:]):
             return first
 
 
@@ -42,10 +45,11 @@ def private_cluster_settings(base: Settings, state_dir: Path, nodes: int = 3) ->
     of `nodes` masters: the scale-out path, on one machine."""
     settings = private_stack_settings(base, state_dir)
     brokers = ",".join(f"127.0.0.1:{free_port()}" for _ in range(nodes))
+    redis_port = free_ports_in_a_row(nodes, also_free_at=CLUSTER_BUS_OFFSET)
     return with_overrides(
         settings,
         kafka={"bootstrap_servers": brokers},
-        redis={"url": f"redis://127.0.0.1:{free_ports_in_a_row(nodes)}/0", "cluster": True},
+        redis={"url": f"redis://127.0.0.1:{redis_port}/0", "cluster": True},
         stack={"kafka_controller_port": free_ports_in_a_row(nodes), "redis_cluster_masters": nodes},
     )
 

@@ -12,11 +12,13 @@ import redis
 
 from backbeat.settings import Settings
 from backbeat.settings.redis import RedisSettings
-from backbeat.stack.errors import ServiceFailedToStart
+from backbeat.stack.errors import ServiceFailedToStart, StackError
 from backbeat.stack.prerequisites import require_program
 from backbeat.stack.service import LocalService, Progress, base_environment
 
 SLOTS = 16384
+#: A cluster node also listens on its port + this, for the other nodes (the cluster bus).
+CLUSTER_BUS_OFFSET = 10000
 
 
 class RedisService(LocalService):
@@ -38,6 +40,20 @@ class RedisService(LocalService):
     @property
     def setting(self) -> str:
         return RedisSettings.env_name("url")
+
+    def ports(self) -> Sequence[int]:
+        if self.settings.redis.cluster:
+            return (self.port, self.port + CLUSTER_BUS_OFFSET)
+        return (self.port,)
+
+    def check_prerequisites(self) -> None:
+        if self.settings.redis.cluster and self.port + CLUSTER_BUS_OFFSET > 65535:
+            raise StackError(
+                f"{self.name} would listen on {self.port}, but a Redis Cluster node's port "
+                f"must be at most {65535 - CLUSTER_BUS_OFFSET} (its cluster bus is the port "
+                f"+ {CLUSTER_BUS_OFFSET}); change {self.setting}"
+            )
+        super().check_prerequisites()
 
     def check_programs(self) -> None:
         self._server = require_program(

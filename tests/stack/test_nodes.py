@@ -57,3 +57,11 @@ def test_nodes_that_would_bind_one_port_are_refused_before_anything_starts(
     with pytest.raises(StackError, match="kafka-1 and kafka-2 would both bind port 29093"):
         up(clashing, ["kafka"])
     assert not (tmp_path / "run").exists()
+
+
+def test_a_redis_cluster_port_that_leaves_no_room_for_its_bus_is_refused(tmp_path: Path) -> None:
+    from backbeat.stack import up
+
+    settings = with_overrides(_cluster(tmp_path), redis={"url": "redis://127.0.0.1:60000/0"})
+    with pytest.raises(StackError, match="must be at most 55535"):
+        up(settings, ["redis"])
