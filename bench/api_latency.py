@@ -8,6 +8,7 @@ of C concurrent clients measures the maximum rate. The floor is Redis itself: th
 HVALS the offers lookup makes, timed with redis-py in this process, in the same run.
 
     uv run python bench/api_latency.py [--users 10000] [--rate 1000] [--seconds 10] [--clients 32]
+        [--workers 1] [--redis-masters 3]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from _results import write_results
 from backbeat import stack
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.stack.private import free_port, private_stack_settings
+from backbeat.stack.private import free_port, private_cluster_settings, private_stack_settings
 from offers.activity import OfferDecided, SessionUpdated, SongPlayed
 from offers.engine import Decision, offer_id
 from offers.features import SessionFeatures
@@ -184,13 +185,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--redis-masters", type=int, default=1, help="over 1: a Redis Cluster of this many"
+    )
     args = parser.parse_args()
 
     state = Path(tempfile.mkdtemp(prefix="bb-api-bench-"))
     port = free_port()
-    settings = with_overrides(
-        private_stack_settings(get_settings(), state), api={"keys": [KEY], "port": port}
-    )
+    if args.redis_masters > 1:
+        private = private_cluster_settings(get_settings(), state, args.redis_masters)
+    else:
+        private = private_stack_settings(get_settings(), state)
+    settings = with_overrides(private, api={"keys": [KEY], "port": port})
     stack.up(settings, ["redis"])
     server = None
     try:
@@ -215,6 +221,7 @@ def main() -> None:
         figures = {
             "users": args.users,
             "api_workers": args.workers,
+            "redis_masters": args.redis_masters,
             "redis_hvals_floor": floor,
             f"fixed_rate_{int(args.rate)}": fixed,
             "closed_loop": {"clients": args.clients, **most},

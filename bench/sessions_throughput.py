@@ -2,11 +2,12 @@
 offers and recommendations in Redis.
 
 Simulated page views (20,000 users) are produced into a private Kafka first; then
-`backbeat sessions` (1 worker) runs until it has drained them. Start-up (to the first
+`backbeat sessions` (1 worker) runs until it has drained them, into one Redis or, with
+`--redis-masters N`, a Redis Cluster of N masters. Start-up (to the first
 feature written to Redis) is timed apart and left out of the rate. Every record is applied
 or counted: the run checks Redis holds a session for users seen and prints the offers decided.
 
-    uv run python bench/sessions_throughput.py [--records 500000]
+    uv run python bench/sessions_throughput.py [--records 500000] [--redis-masters 3]
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 from _results import write_results
+from redis.cluster import RedisCluster
 
 from backbeat import stack
 from backbeat.events.codec import encode
@@ -28,10 +31,11 @@ from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.engine import SimulationParams
-from backbeat.stack.private import private_stack_settings
+from backbeat.stack.private import free_port, private_cluster_settings, private_stack_settings
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
+from offers.store_topology import SyncClient
 
 DAY_MS = 86_400_000
 
@@ -51,13 +55,43 @@ def page_views(count: int) -> list[tuple[bytes | None, bytes]]:
     return found
 
 
+def servers(client: SyncClient) -> list[redis.Redis]:
+    """The Redis servers behind a client: itself, or a cluster's masters."""
+    if isinstance(client, RedisCluster):
+        cache = client.nodes_manager.nodes_cache.values()
+        return [client.get_redis_connection(n) for n in cache if n.server_type == "primary"]
+    return [client]
+
+
+def redis_cpu_seconds(client: SyncClient) -> float:
+    """Redis' own CPU so far (user + system), summed over a cluster's masters."""
+    total = 0.0
+    for server in servers(client):
+        cpu = server.info("cpu")
+        total += float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+    return total
+
+
+def key_count(client: SyncClient, pattern: str) -> int:
+    return sum(len(server.keys(pattern)) for server in servers(client))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=500_000)
+    parser.add_argument(
+        "--redis-masters", type=int, default=1, help="over 1: a Redis Cluster of this many"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
-        settings = private_stack_settings(get_settings(), tmp / "state")
+        if args.redis_masters > 1:
+            settings = private_cluster_settings(get_settings(), tmp / "state", args.redis_masters)
+            settings = with_overrides(
+                settings, kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"}
+            )
+        else:
+            settings = private_stack_settings(get_settings(), tmp / "state")
         settings = with_overrides(
             settings,
             sessions={"recovery_dir": tmp / "recovery", "metrics_port": 0, "snapshot_seconds": 5},
@@ -69,7 +103,7 @@ def main() -> None:
             for key, value in views:
                 sink.write("page_view_events", key, value)
             sink.close()
-            redis = sync_client(settings.redis)
+            client = sync_client(settings.redis)
             keys = RedisKeys(settings.redis.key_prefix)
             env = {**os.environ, **settings_environment(settings)}
             idle_s = 1.0
@@ -79,7 +113,7 @@ def main() -> None:
                 env=env,
                 stderr=subprocess.DEVNULL,
             )
-            while not redis.keys(f"{keys.prefix}user:*:session"):
+            while not key_count(client, f"{keys.prefix}user:*:session"):
                 if process.poll() is not None:
                     raise SystemExit("the sessions dataflow stopped before writing anything")
                 time.sleep(0.05)
@@ -88,12 +122,12 @@ def main() -> None:
             elapsed = time.monotonic() - began - idle_s - startup
             if process.returncode != 0:
                 raise SystemExit(f"the sessions dataflow exited with {process.returncode}")
-            users = len(redis.keys(f"{keys.prefix}user:*:session"))
-            offered = len(redis.keys(f"{keys.prefix}user:*:offers"))
-            stats = RedisOfferStore(redis, StoreConfig(keys)).stats()
-            cpu = redis.info("cpu")
-            redis_cpu_s = float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+            users = key_count(client, f"{keys.prefix}user:*:session")
+            offered = key_count(client, f"{keys.prefix}user:*:offers")
+            stats = RedisOfferStore(client, StoreConfig(keys)).stats()
+            redis_cpu_s = redis_cpu_seconds(client)
             figures = {
+                "redis_masters": args.redis_masters,
                 "page_views": len(views),
                 "startup_s": round(startup, 2),
                 "seconds_after_startup": round(elapsed, 2),

@@ -46,9 +46,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A Kafka cluster of three brokers (topics replicated 3 times, 2 in sync) and a Redis
-    Cluster of three masters, on free ports, for the session: the scale-out path."""
-    settings = private_cluster_settings(
-        get_settings(), tmp_path_factory.mktemp("cluster") / "state"
+    Cluster of three masters with a password, on free ports, for the session: the scale-out
+    path."""
+    settings = with_overrides(
+        private_cluster_settings(get_settings(), tmp_path_factory.mktemp("cluster") / "state"),
+        redis={"password": "cluster-secret-in-tests"},
     )
     try:
         stack.up(settings, ["kafka", "redis"], progress=print)

@@ -127,6 +127,17 @@ Addresses = Annotated[
 ]
 
 
+def dataflow_failed(what: str, code: int, cluster: dict[str, str]) -> NoReturn:
+    """Exit after a dataflow process failed, saying what a cluster of processes does then."""
+    message = f"the {what} exited with code {code}"
+    if cluster:
+        message += (
+            "; its processes (-a) run as one dataflow, so when one stops the others stop "
+            "too: start them all again, they resume from the last snapshot"
+        )
+    exit_with_error(message, code=code if code > 0 else 1)
+
+
 def cluster_environment(process_id: int | None, addresses: str | None) -> dict[str, str]:
     """Bytewax's variables for one process of several (none for a single process); exits
     with the reason when -i and -a do not fit together."""

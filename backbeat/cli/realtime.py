@@ -17,6 +17,7 @@ from backbeat.cli._utilities import (
     ProcessId,
     cluster_environment,
     console,
+    dataflow_failed,
     err_console,
     exit_with_error,
     print_json,
@@ -77,9 +78,7 @@ def sessions(
         sessions_command(settings.sessions, exit_when_idle, workers), dict(os.environ) | cluster
     )
     if code != 0:
-        exit_with_error(
-            f"the sessions dataflow exited with code {code}", code=code if code > 0 else 1
-        )
+        dataflow_failed("sessions dataflow", code, cluster)
 
 
 def _when(ms: Any) -> str:

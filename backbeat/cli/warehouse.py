@@ -16,6 +16,7 @@ from backbeat.cli._utilities import (
     ProcessId,
     cluster_environment,
     console,
+    dataflow_failed,
     err_console,
     exit_with_error,
     print_json,
@@ -87,7 +88,7 @@ def load(
     if code == EXIT_REFUSED:  # the loader said why
         raise typer.Exit(code)
     if code != 0:
-        exit_with_error(f"the loader exited with code {code}", code=code if code > 0 else 1)
+        dataflow_failed("loader", code, cluster)
     _print_raw_counts()
 
 

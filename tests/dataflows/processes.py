@@ -29,6 +29,29 @@ def start_sessions(
     )
 
 
+def generate_with_taste(
+    directory: Path, users: int, days_ago: tuple[float, float], seed: int, catalogue: int
+) -> Path:
+    """`backbeat generate --taste` into `directory` (a file per topic) from `days_ago[0]`
+    to `days_ago[1]` days before now; returns `directory`."""
+    start, end = days_ago
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backbeat",
+            "generate",
+            "--taste",
+            *("-n", str(users), "--from", str(start), "--to", str(end), "-r", str(seed)),
+            *("--catalogue-size", str(catalogue), "-o", str(directory)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=PATIENCE_S,
+    )
+    return directory
+
+
 def load_until_idle(settings: Settings, idle_s: float = 2) -> None:
     """`backbeat load` until Kafka has been quiet for `idle_s`; asserts it exits cleanly."""
     loaded = subprocess.run(

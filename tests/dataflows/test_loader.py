@@ -238,43 +238,73 @@ def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
         assert process.wait(timeout=PATIENCE_S) == 0  # SIGTERM: open batches flushed, clean exit
 
 
+def _loader_process(
+    settings: Settings, index: int, addresses: str, idle_s: float | None
+) -> subprocess.Popen[str]:
+    """`backbeat load` as process `index` of the Bytewax cluster `addresses` (-i/-a)."""
+    idle = [] if idle_s is None else ["--exit-when-idle", str(idle_s)]
+    cluster = ["-i", str(index), "-a", addresses]
+    return subprocess.Popen(
+        [sys.executable, "-m", "backbeat", "load", *idle, "-w", "1", *cluster],
+        env={**os.environ, **settings_environment(settings)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_one_of_two_loader_processes_killed_stops_both_and_a_restart_loses_nothing(
+    loader_settings: Settings,
+) -> None:
+    """Bytewax runs the processes of a cluster as one dataflow: when one dies (kill -9) the
+    others stop too, with an error; started again, they resume from the last snapshot and
+    write every record once (DuckDB and BigQuery alike)."""
+    from backbeat.stack.private import free_port
+
+    settings = with_overrides(
+        loader_settings, loader={"batch_max_rows": 500, "batch_max_seconds": 0.2}
+    )
+    produced = _produce_simulation(settings, users=2000, days=2, seed=13)
+    total = sum(produced.values())
+    addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
+    processes = [_loader_process(settings, index, addresses, None) for index in range(2)]
+
+    def loaded() -> int:
+        return sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter")
+
+    eventually(lambda: loaded() > 0, "the loader writing")
+    os.killpg(processes[0].pid, signal.SIGKILL)
+    processes[0].wait()
+    _, errors = processes[1].communicate(timeout=PATIENCE_S)
+    assert processes[1].returncode not in (0, None)
+    assert "start them all again" in errors, errors[-2000:]
+    assert 0 < loaded() < total, "the kill should interrupt the load"
+
+    restarted = [_loader_process(settings, index, addresses, 3.0) for index in range(2)]
+    for process in restarted:
+        _, errors = process.communicate(timeout=PATIENCE_S)
+        assert process.returncode == 0, errors[-3000:]
+    counts = _raw_counts(settings)
+    for topic, count in produced.items():
+        assert counts[topic] == count, topic
+        assert _distinct_coordinates(settings, topic) == count
+
+
 def test_two_loader_processes_together_land_everything_once(
-    fresh_kafka: Settings,
+    loader_settings: Settings,
 ) -> None:
     from backbeat.stack.private import free_port
 
-    produced = _produce_simulation(fresh_kafka, users=300, days=1, seed=21)
+    produced = _produce_simulation(loader_settings, users=300, days=1, seed=21)
     addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
-    env = {**os.environ, **settings_environment(fresh_kafka)}
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "backbeat",
-                "load",
-                "--exit-when-idle",
-                "3",
-                "-w",
-                "1",
-                "-i",
-                str(index),
-                "-a",
-                addresses,
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(2)
-    ]
+    processes = [_loader_process(loader_settings, index, addresses, 3.0) for index in range(2)]
     outputs = [process.communicate(timeout=PATIENCE_S) for process in processes]
     for process, (_, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
-    counts = _raw_counts(fresh_kafka)
+    counts = _raw_counts(loader_settings)
     for topic, count in produced.items():
         assert counts[topic] == count, topic
-        assert _distinct_coordinates(fresh_kafka, topic) == count
+        assert _distinct_coordinates(loader_settings, topic) == count
     # Had both processes read a partition, its rows would be there twice (count > distinct,
     # their start-up marks were both empty); had neither, the counts would fall short.

@@ -95,6 +95,33 @@ def test_kubernetes_manifests_run_real_commands_with_known_settings() -> None:
     assert {"topics", "load", "sessions", "api", "dashboard"} <= commands
 
 
+def test_each_dataflow_cluster_lists_one_address_per_replica_through_its_headless_service() -> None:
+    """-a names every pod of the StatefulSet, `<set>-<ordinal>.<service>:<port>`, in ordinal
+    order, and the Service that resolves those names exists and is headless: scaling one
+    without the other would start processes that wait for peers that never come."""
+    folder = DEPLOYMENTS / "kubernetes"
+    for name in ("loader.yaml", "sessions.yaml"):
+        documents = list(yaml.safe_load_all((folder / name).read_text()))
+        (stateful,) = [d for d in documents if d["kind"] == "StatefulSet"]
+        spec = stateful["spec"]
+        (service,) = [
+            d
+            for d in documents
+            if d["kind"] == "Service" and d["metadata"]["name"] == spec["serviceName"]
+        ]
+        assert service["spec"]["clusterIP"] == "None", name
+        (container,) = spec["template"]["spec"]["containers"]
+        line = " ".join(container["args"])
+        addresses = re.search(r'-a "([^"]+)"', line)
+        assert addresses and '-i "${HOSTNAME##*-}"' in line, name
+        (port,) = [p["port"] for p in service["spec"]["ports"]]
+        set_name, service_name = stateful["metadata"]["name"], spec["serviceName"]
+        expected = [f"{set_name}-{k}.{service_name}:{port}" for k in range(spec["replicas"])]
+        assert addresses.group(1).split(";") == expected, name
+        assert spec["podManagementPolicy"] == "Parallel", name
+        assert spec["replicas"] >= 2, name
+
+
 def test_the_image_copies_what_the_package_needs() -> None:
     dockerfile = (DEPLOYMENTS / "docker" / "Dockerfile").read_text()
     sources = re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M)

@@ -33,7 +33,7 @@ from offers.api import create_app
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
 from offers.store_topology import ClusterNodes, OneRedis
-from tests.dataflows.processes import read_topic
+from tests.dataflows.processes import generate_with_taste, read_topic
 from tests.kafka.topics import empty_topics
 from tests.waits import PATIENCE_S
 
@@ -49,30 +49,7 @@ class _Line(msgspec.Struct):
 def _generate(directory: Path) -> dict[str, list[bytes]]:
     """A day of 400 users with tastes, over a catalogue small enough that no neighbour set
     or artist's songs fill up: no trim, so batching cannot change what is kept."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "backbeat",
-            "generate",
-            "--taste",
-            "-n",
-            "400",
-            "--from",
-            "2",
-            "--to",
-            "1",
-            "-r",
-            "19",
-            "--catalogue-size",
-            "400",
-            "-o",
-            str(directory),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=PATIENCE_S,
-    )
+    generate_with_taste(directory, 400, (2, 1), seed=19, catalogue=400)
     return {topic: (directory / topic).read_bytes().splitlines() for topic in EVENT_TOPICS}
 
 
@@ -108,10 +85,14 @@ def _start(settings: Settings, command: str, processes: int) -> list[subprocess.
     ]
 
 
-def _finish(processes: list[subprocess.Popen[str]]) -> None:
+def _finish(processes: list[subprocess.Popen[str]]) -> str:
+    """Wait for each to end, which must be cleanly; all they printed."""
+    printed = []
     for process in processes:
-        _, errors = process.communicate(timeout=PATIENCE_S)
+        out, errors = process.communicate(timeout=PATIENCE_S)
         assert process.returncode == 0, errors[-3000:]
+        printed += [out, errors]
+    return "\n".join(printed)
 
 
 def _kafka_counts(settings: Settings) -> Counter[str]:
@@ -161,7 +142,9 @@ def test_three_brokers_a_redis_cluster_and_two_processes_each_lose_and_change_no
     stopping.join(timeout=PATIENCE_S)
     assert broker_ids(settings.kafka) == {1, 3}, "the second broker is still up"
     sent += _produce(settings, lines, slice(2 * third, None))
-    _finish(loaders + sessions)
+    printed = _finish(loaders + sessions)
+    assert settings.redis.password is not None  # the cluster has one: it never shows
+    assert "sessions:" in printed and settings.redis.password.get_secret_value() not in printed
     stack.up(settings, ["kafka-2"])  # whole again for the next test
 
     # raw = Kafka, exactly: every record once, none in the dead letters.

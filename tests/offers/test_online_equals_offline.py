@@ -34,7 +34,7 @@ from offers.keys import RedisKeys
 from offers.recommender import song_id
 from offers.rules import load_rules
 from offers.store_config import sync_client
-from tests.dataflows.processes import read_topic, start_sessions
+from tests.dataflows.processes import generate_with_taste, read_topic, start_sessions
 from tests.waits import PATIENCE_S
 
 KEY = "online-offline"
@@ -46,31 +46,7 @@ class _Line(msgspec.Struct):
 
 
 def _generate(directory: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "backbeat",
-            "generate",
-            "--taste",
-            "-n",
-            "500",
-            "--from",
-            "4",
-            "--to",
-            "1",
-            "-r",
-            "5",
-            "--catalogue-size",
-            "3000",
-            "-o",
-            str(directory),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=PATIENCE_S,
-    )
-    return directory / "page_view_events"
+    return generate_with_taste(directory, 500, (4, 1), seed=5, catalogue=3000) / "page_view_events"
 
 
 def _replay_until(settings: Settings, path: Path, split_ts: int) -> int:
