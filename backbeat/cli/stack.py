@@ -24,7 +24,12 @@ app = typer.Typer()
 
 Services = Annotated[
     list[str] | None,
-    typer.Argument(help=f"Services to act on (default: all of {', '.join(stack.SERVICE_NAMES)})."),
+    typer.Argument(
+        help=(
+            f"Services to act on (default: all of {', '.join(stack.SERVICE_NAMES)}); in a "
+            "cluster, one node by name (kafka-2, redis-3)."
+        )
+    ),
 ]
 JsonOutput = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
@@ -73,7 +78,10 @@ def status(services: Services = None, as_json: JsonOutput = False) -> None:
 
 @app.command()
 def logs(
-    service: Annotated[str, typer.Argument(help=f"One of {', '.join(stack.SERVICE_NAMES)}.")],
+    service: Annotated[
+        str,
+        typer.Argument(help=f"One of {', '.join(stack.SERVICE_NAMES)}, or a node (kafka-2)."),
+    ],
     lines: Annotated[
         int, typer.Option("--lines", "-n", min=1, help="How many lines to show.")
     ] = 50,
