@@ -52,9 +52,12 @@ def records_for(count: int, start_ms: int) -> list[tuple[str, bytes, bytes]]:
     return records
 
 
-def start_loader(settings: Settings, exit_when_idle: float | None) -> subprocess.Popen[bytes]:
+def start_loader(
+    settings: Settings, exit_when_idle: float | None, workers: int = 2
+) -> subprocess.Popen[bytes]:
+    """`backbeat load -w workers` (2 unless told: bench/peers/spark_loader.py's setting)."""
     env = {**os.environ, **settings_environment(settings)}
-    args = ["load", "-w", str(settings.loader.workers)] + (
+    args = ["load", "-w", str(workers)] + (
         [] if exit_when_idle is None else ["--exit-when-idle", str(exit_when_idle)]
     )
     return subprocess.Popen(
@@ -83,7 +86,7 @@ def throughput(base: Settings, count: int, tmp: Path) -> dict[str, float]:
     sink.close()
     idle_s = 1.0
     began = time.monotonic()
-    loader = start_loader(settings, exit_when_idle=idle_s)
+    loader = start_loader(settings, exit_when_idle=idle_s, workers=settings.loader.workers)
     startup = first_file(settings, began, loader)
     loader.wait(timeout=600)
     # The loader exits `idle_s` after the last partition drained; counting is done once, after.
@@ -108,7 +111,7 @@ def latency(base: Settings, rate: int, seconds: int, tmp: Path) -> dict[str, flo
         base, warehouse={"dir": tmp / "latency"}, loader={"recovery_dir": tmp / "rec-l"}
     )
     records = records_for(rate * seconds, int(time.time() * 1000))
-    loader = start_loader(settings, exit_when_idle=None)
+    loader = start_loader(settings, exit_when_idle=None, workers=settings.loader.workers)
     time.sleep(5)  # past start-up: latency is measured in steady state
     sink = KafkaProducer(settings.kafka, linger_ms=5)
     began = time.monotonic()
