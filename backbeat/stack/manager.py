@@ -46,10 +46,11 @@ def services(settings: Settings, names: Iterable[str] = SERVICE_NAMES) -> list[L
         for kind in SERVICE_NAMES
         for node in range(_SERVICE_TYPES[kind].nodes(settings))
     ]
-    known = {service.kind for service in every} | {service.name for service in every}
+    # The kinds in start order, then the nodes of those that have several.
+    known = list(SERVICE_NAMES) + [s.name for s in every if s.name not in SERVICE_NAMES]
     unknown = [name for name in chosen if name not in known]
     if unknown:
-        expected = ", ".join(sorted(known))
+        expected = ", ".join(known)
         raise StackError(f"unknown service {unknown[0]!r}; expected one of {expected}")
     return [service for service in every if service.kind in chosen or service.name in chosen]
 
