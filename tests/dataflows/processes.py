@@ -52,6 +52,23 @@ def generate_with_taste(
     return directory
 
 
+def cluster_process(
+    settings: Settings, command: str, index: int, addresses: str, idle_s: float | None
+) -> subprocess.Popen[str]:
+    """`backbeat <command>` (load, sessions) with one worker, as process `index` of the
+    Bytewax cluster `addresses` (-i/-a), in a session of its own (`os.killpg` ends it)."""
+    idle = [] if idle_s is None else ["--exit-when-idle", str(idle_s)]
+    cluster = ["-i", str(index), "-a", addresses]
+    return subprocess.Popen(
+        [sys.executable, "-m", "backbeat", command, *idle, "-w", "1", *cluster],
+        env={**os.environ, **settings_environment(settings)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def load_until_idle(settings: Settings, idle_s: float = 2) -> None:
     """`backbeat load` until Kafka has been quiet for `idle_s`; asserts it exits cleanly."""
     loaded = subprocess.run(

@@ -28,6 +28,7 @@ from backbeat.warehouse import open_warehouse
 from backbeat.warehouse.bigquery.setup import init_bigquery
 from dataflows.launch import init_recovery, loader_command
 from tests.conftest import BigQueryEmulator
+from tests.dataflows.processes import cluster_process
 from tests.kafka.producers import exact_producer
 from tests.waits import PATIENCE_S, eventually
 
@@ -238,22 +239,6 @@ def test_metrics_are_served_while_loading(fresh_kafka: Settings) -> None:
         assert process.wait(timeout=PATIENCE_S) == 0  # SIGTERM: open batches flushed, clean exit
 
 
-def _loader_process(
-    settings: Settings, index: int, addresses: str, idle_s: float | None
-) -> subprocess.Popen[str]:
-    """`backbeat load` as process `index` of the Bytewax cluster `addresses` (-i/-a)."""
-    idle = [] if idle_s is None else ["--exit-when-idle", str(idle_s)]
-    cluster = ["-i", str(index), "-a", addresses]
-    return subprocess.Popen(
-        [sys.executable, "-m", "backbeat", "load", *idle, "-w", "1", *cluster],
-        env={**os.environ, **settings_environment(settings)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def test_one_of_two_loader_processes_killed_stops_both_and_a_restart_loses_nothing(
     loader_settings: Settings,
 ) -> None:
@@ -268,7 +253,7 @@ def test_one_of_two_loader_processes_killed_stops_both_and_a_restart_loses_nothi
     produced = _produce_simulation(settings, users=2000, days=2, seed=13)
     total = sum(produced.values())
     addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
-    processes = [_loader_process(settings, index, addresses, None) for index in range(2)]
+    processes = [cluster_process(settings, "load", k, addresses, None) for k in range(2)]
 
     def loaded() -> int:
         return sum(n for t, n in _raw_counts(settings).items() if t != "dead_letter")
@@ -281,7 +266,7 @@ def test_one_of_two_loader_processes_killed_stops_both_and_a_restart_loses_nothi
     assert "start them all again" in errors, errors[-2000:]
     assert 0 < loaded() < total, "the kill should interrupt the load"
 
-    restarted = [_loader_process(settings, index, addresses, 3.0) for index in range(2)]
+    restarted = [cluster_process(settings, "load", k, addresses, 3.0) for k in range(2)]
     for process in restarted:
         _, errors = process.communicate(timeout=PATIENCE_S)
         assert process.returncode == 0, errors[-3000:]
@@ -298,7 +283,7 @@ def test_two_loader_processes_together_land_everything_once(
 
     produced = _produce_simulation(loader_settings, users=300, days=1, seed=21)
     addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
-    processes = [_loader_process(loader_settings, index, addresses, 3.0) for index in range(2)]
+    processes = [cluster_process(loader_settings, "load", k, addresses, 3.0) for k in range(2)]
     outputs = [process.communicate(timeout=PATIENCE_S) for process in processes]
     for process, (_, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr

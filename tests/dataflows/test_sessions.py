@@ -23,7 +23,7 @@ from backbeat.settings import Settings, get_settings
 from backbeat.settings.environment import settings_environment
 from backbeat.warehouse import open_warehouse
 from offers.store import RedisOfferStore
-from tests.dataflows.processes import load_until_idle, read_topic, start_sessions
+from tests.dataflows.processes import cluster_process, load_until_idle, read_topic, start_sessions
 from tests.waits import PATIENCE_S, eventually
 
 MINUTE = 60_000
@@ -189,3 +189,36 @@ def test_redis_outage_delays_decisions_and_a_crash_issues_no_offer_twice(
         ids_by_user.setdefault(offer["user_id"], set()).add(offer["offer_id"])
     # Replayed records may resend an offer, never decide a new one: one id per user.
     assert {user: len(ids) for user, ids in ids_by_user.items()} == {11: 1, 12: 1, 13: 1}
+
+
+def test_one_of_two_sessions_processes_killed_stops_both_and_a_restart_issues_no_offer_twice(
+    realtime: Settings,
+) -> None:
+    """As the loader's processes: Bytewax runs them as one dataflow, so killing one (-9)
+    stops the other with an error; restarted, they resume from the last snapshot and every
+    user who earned an offer has exactly one, in Redis and on the topic."""
+    from backbeat.stack.private import free_port
+
+    t0 = int(time.time() * 1000) - 30 * MINUTE
+    users = range(100, 140)
+    produce(realtime, [click for user in users for click in upgrade_intent(user, t0)])
+    addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
+    processes = [cluster_process(realtime, "sessions", k, addresses, None) for k in range(2)]
+    store = store_of(realtime)
+    eventually(lambda: any(store.offers(user) for user in users), "a first offer")
+    os.killpg(processes[0].pid, signal.SIGKILL)
+    processes[0].wait()
+    _, errors = processes[1].communicate(timeout=PATIENCE_S)
+    assert processes[1].returncode not in (0, None)
+    assert "start them all again" in errors, errors[-2000:]
+
+    restarted = [cluster_process(realtime, "sessions", k, addresses, 3.0) for k in range(2)]
+    for process in restarted:
+        _, errors = process.communicate(timeout=PATIENCE_S)
+        assert process.returncode == 0, errors[-3000:]
+    store = store_of(realtime)
+    assert [len(store.offers(user)) for user in users] == [1] * len(users)
+    ids_by_user: dict[int, set[str]] = {}
+    for offer in offers_on_topic(realtime):
+        ids_by_user.setdefault(offer["user_id"], set()).add(offer["offer_id"])
+    assert {user: len(ids) for user, ids in ids_by_user.items()} == dict.fromkeys(users, 1)
