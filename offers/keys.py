@@ -25,8 +25,9 @@ that touched it:
 - `<p>artist:{<artist id>}:songs` (sorted set): the artist's songs by plays, the top
   `ARTIST_KEPT`.
 
-Global, bounded in size (each one key, so on a Redis Cluster each lives on one node: every
-batch of plays touches `popular` and `model` once, a few hundred bytes of writes):
+Global, bounded in size (each one key, so on a Redis Cluster each lives on one node, which
+every batch of plays writes to: a ZINCRBY of `popular` per song played, a few `model`
+counters):
 - `<p>popular` (sorted set): songs by plays, the top `POPULAR_KEPT`.
 - `<p>stats` (hash): counters late_events, sessions_closed, sessions_agreeing_with_eventsim.
 - `<p>model` (hash): the recommender's plays, pairs, same_artist, unit (forward-decayed

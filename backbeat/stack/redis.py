@@ -34,8 +34,13 @@ class RedisService(LocalService):
         return self.settings.redis.url.host or "127.0.0.1"
 
     @property
+    def _first_port(self) -> int:
+        """The first node's port: the Redis URL's."""
+        return self.settings.redis.url.port or 6379
+
+    @property
     def port(self) -> int:
-        return (self.settings.redis.url.port or 6379) + self.node
+        return self._first_port + self.node
 
     @property
     def setting(self) -> str:
@@ -88,7 +93,7 @@ class RedisService(LocalService):
         password = self.settings.redis.password
         return redis.Redis(
             host=self.host,
-            port=self.port - self.node + node,
+            port=self._first_port + node,
             password=password.get_secret_value() if password else None,
             socket_timeout=1.0,
             socket_connect_timeout=1.0,
@@ -118,7 +123,7 @@ class RedisService(LocalService):
                     last = (node + 1) * SLOTS // self.node_count - 1
                     client.cluster("ADDSLOTSRANGE", first, last)
             for client in clients[1:]:
-                client.cluster("MEET", self.host, self.port - self.node)
+                client.cluster("MEET", self.host, self._first_port)
             deadline = time.monotonic() + self.settings.stack.start_timeout_s
             while not all(_cluster_state(client) == "ok" for client in clients):
                 if time.monotonic() > deadline:
