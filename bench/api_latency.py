@@ -193,7 +193,7 @@ def main() -> None:
     state = Path(tempfile.mkdtemp(prefix="bb-api-bench-"))
     port = free_port()
     if args.redis_masters > 1:
-        private = private_cluster_settings(get_settings(), state, args.redis_masters)
+        private = private_cluster_settings(get_settings(), state, masters=args.redis_masters)
     else:
         private = private_stack_settings(get_settings(), state)
     settings = with_overrides(private, api={"keys": [KEY], "port": port})

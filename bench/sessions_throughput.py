@@ -20,9 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import redis
 from _results import write_results
-from redis.cluster import RedisCluster
 
 from backbeat import stack
 from backbeat.events.codec import encode
@@ -31,11 +29,11 @@ from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.engine import SimulationParams
-from backbeat.stack.private import free_port, private_cluster_settings, private_stack_settings
+from backbeat.stack.private import private_cluster_settings, private_stack_settings
 from offers.keys import RedisKeys
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
-from offers.store_topology import SyncClient
+from offers.store_topology import SyncClient, servers
 
 DAY_MS = 86_400_000
 
@@ -53,14 +51,6 @@ def page_views(count: int) -> list[tuple[bytes | None, bytes]]:
             if len(found) == count:
                 break
     return found
-
-
-def servers(client: SyncClient) -> list[redis.Redis]:
-    """The Redis servers behind a client: itself, or a cluster's masters."""
-    if isinstance(client, RedisCluster):
-        cache = client.nodes_manager.nodes_cache.values()
-        return [client.get_redis_connection(n) for n in cache if n.server_type == "primary"]
-    return [client]
 
 
 def redis_cpu_seconds(client: SyncClient) -> float:
@@ -86,9 +76,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         if args.redis_masters > 1:
-            settings = private_cluster_settings(get_settings(), tmp / "state", args.redis_masters)
-            settings = with_overrides(
-                settings, kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"}
+            settings = private_cluster_settings(
+                get_settings(), tmp / "state", brokers=1, masters=args.redis_masters
             )
         else:
             settings = private_stack_settings(get_settings(), tmp / "state")

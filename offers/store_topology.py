@@ -66,6 +66,15 @@ class ClusterNodes:
 Topology: TypeAlias = OneRedis | ClusterNodes
 
 
+def servers(client: SyncClient) -> list[redis.Redis]:
+    """The Redis servers behind a client, each as a plain client: itself, or a cluster's
+    masters (for what Redis answers per server: DBSIZE, INFO, KEYS)."""
+    if isinstance(client, RedisCluster):
+        cache = client.nodes_manager.nodes_cache.values()
+        return [client.get_redis_connection(n) for n in cache if n.server_type == "primary"]
+    return [client]
+
+
 def topology_of(client: SyncClient) -> Topology:
     """The topology a client talks to."""
     return ClusterNodes(client) if isinstance(client, RedisCluster) else OneRedis()

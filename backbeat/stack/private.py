@@ -34,23 +34,28 @@ def free_ports_in_a_row(count: int, *, also_free_at: int = 0) -> int:
     Cluster node's bus port is its port + 10,000)."""
     while True:
         first = free_port()
-        ports = [port for port in range(first, first + count)]
+        ports = list(range(first, first + count))
         wanted = ports + [port + also_free_at for port in ports] if also_free_at else ports
         if max(wanted) < 65536 and all(_is_free(port) for port in wanted[1:]):
             return first
 
 
-def private_cluster_settings(base: Settings, state_dir: Path, nodes: int = 3) -> Settings:
-    """`private_stack_settings` with a Kafka cluster of `nodes` brokers and a Redis Cluster
-    of `nodes` masters: the scale-out path, on one machine."""
+def private_cluster_settings(
+    base: Settings, state_dir: Path, brokers: int = 3, masters: int = 3
+) -> Settings:
+    """`private_stack_settings` with a Kafka cluster of `brokers` brokers and a Redis Cluster
+    of `masters` masters: the scale-out path, on one machine."""
     settings = private_stack_settings(base, state_dir)
-    brokers = ",".join(f"127.0.0.1:{free_port()}" for _ in range(nodes))
-    redis_port = free_ports_in_a_row(nodes, also_free_at=CLUSTER_BUS_OFFSET)
+    servers = ",".join(f"127.0.0.1:{free_port()}" for _ in range(brokers))
+    redis_port = free_ports_in_a_row(masters, also_free_at=CLUSTER_BUS_OFFSET)
     return with_overrides(
         settings,
-        kafka={"bootstrap_servers": brokers},
+        kafka={"bootstrap_servers": servers},
         redis={"url": f"redis://127.0.0.1:{redis_port}/0", "cluster": True},
-        stack={"kafka_controller_port": free_ports_in_a_row(nodes), "redis_cluster_masters": nodes},
+        stack={
+            "kafka_controller_port": free_ports_in_a_row(brokers),
+            "redis_cluster_masters": masters,
+        },
     )
 
 

@@ -53,12 +53,13 @@ def generate_with_taste(
 
 
 def cluster_process(
-    settings: Settings, command: str, index: int, addresses: str, idle_s: float | None
+    settings: Settings, command: str, index: int, addresses: str | None, idle_s: float | None
 ) -> subprocess.Popen[str]:
     """`backbeat <command>` (load, sessions) with one worker, as process `index` of the
-    Bytewax cluster `addresses` (-i/-a), in a session of its own (`os.killpg` ends it)."""
+    Bytewax cluster `addresses` (-i/-a; None: alone), in a session of its own (`os.killpg`
+    ends it)."""
     idle = [] if idle_s is None else ["--exit-when-idle", str(idle_s)]
-    cluster = ["-i", str(index), "-a", addresses]
+    cluster = [] if addresses is None else ["-i", str(index), "-a", addresses]
     return subprocess.Popen(
         [sys.executable, "-m", "backbeat", command, *idle, "-w", "1", *cluster],
         env={**os.environ, **settings_environment(settings)},

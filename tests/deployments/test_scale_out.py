@@ -7,9 +7,7 @@ from the cluster."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -26,14 +24,13 @@ from backbeat.kafka.admin import broker_ids, watermarks
 from backbeat.kafka.producer import KafkaProducer
 from backbeat.kafka.topics import EVENT_TOPICS
 from backbeat.settings import Settings, with_overrides
-from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.warehouse import open_warehouse
 from offers.api import create_app
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
-from offers.store_topology import ClusterNodes, OneRedis
-from tests.dataflows.processes import generate_with_taste, read_topic
+from offers.store_topology import ClusterNodes, OneRedis, servers
+from tests.dataflows.processes import cluster_process, generate_with_taste, read_topic
 from tests.kafka.topics import empty_topics
 from tests.waits import PATIENCE_S
 
@@ -71,18 +68,8 @@ def _produce(settings: Settings, lines: dict[str, list[bytes]], part: slice) -> 
 def _start(settings: Settings, command: str, processes: int) -> list[subprocess.Popen[str]]:
     """`backbeat <command>` as `processes` processes of one Bytewax cluster (-i/-a)."""
     addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
-    cluster = ["-i", "{index}", "-a", addresses] if processes > 1 else []
-    argv = [sys.executable, "-m", "backbeat", command, "--exit-when-idle", str(IDLE_S), "-w", "1"]
-    return [
-        subprocess.Popen(
-            [*argv, *(arg.format(index=index) for arg in cluster)],
-            env={**os.environ, **settings_environment(settings)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(processes)
-    ]
+    cluster = addresses if processes > 1 else None
+    return [cluster_process(settings, command, k, cluster, IDLE_S) for k in range(processes)]
 
 
 def _finish(processes: list[subprocess.Popen[str]]) -> str:
@@ -180,7 +167,7 @@ def test_three_brokers_a_redis_cluster_and_two_processes_each_lose_and_change_no
         on_one = RedisOfferStore(sync_client(single.redis), config)
         assert isinstance(on_cluster.topology, ClusterNodes)
         assert isinstance(on_one.topology, OneRedis)
-        assert all(node.redis_connection.dbsize() > 100 for node in cluster_redis.get_primaries())
+        assert all(server.dbsize() > 100 for server in servers(cluster_redis))
 
         users = sorted({u for line in lines["page_view_events"] if (u := _user(line))})
         expected = {user: _user_state(on_one, user) for user in users}

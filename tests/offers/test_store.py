@@ -18,7 +18,7 @@ from offers.recommender import Evidence, ReadPlan, co_played, song_id
 from offers.store import RedisOfferStore
 from offers.store_config import StoreConfig, sync_client
 from offers.store_reads import Read, StoreReads, read_sync
-from offers.store_topology import ClusterNodes, SyncClient
+from offers.store_topology import ClusterNodes, SyncClient, servers
 
 
 def _plays(seed: int) -> list[list[SongPlayed]]:
@@ -81,7 +81,7 @@ def test_redis_holds_what_the_memory_model_holds(
         plan = memory.plan(user, 10)
         assert _evidence(client, keys, plan) == memory.read(plan), user
     if isinstance(store.topology, ClusterNodes):  # the model really is spread over the nodes
-        assert all(node.redis_connection.dbsize() > 10 for node in client.get_primaries())
+        assert all(server.dbsize() > 10 for server in servers(client))
 
 
 @pytest.mark.integration
