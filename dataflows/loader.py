@@ -23,7 +23,6 @@ from bytewax.dataflow import Dataflow
 from backbeat.events.codec import (
     EventDecodeError,
     RecordDecoder,
-    canonical,
     printable,
 )
 from backbeat.events.schemas import MAX_EPOCH_MS
@@ -92,7 +91,7 @@ def to_row(record: KafkaRecord, decoder: RecordDecoder) -> LoaderRow | None:
         return letter_row(record)
     value = record.value or b""
     try:
-        event = decoder.decode(record.topic, value)
+        event, stored = decoder.decode_canonical(record.topic, value)
     except EventDecodeError as exc:
         return DeadRow.rejected(
             record.topic,
@@ -109,7 +108,7 @@ def to_row(record: KafkaRecord, decoder: RecordDecoder) -> LoaderRow | None:
         record.offset,
         record.timestamp_ms,
         event.ts,
-        canonical(event),
+        stored,
     )
 
 

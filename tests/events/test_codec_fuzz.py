@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +28,33 @@ def test_decoding_never_raises_anything_but_a_reason(record: tuple[str, bytes]) 
         assert str(exc) and str(exc).isprintable()
         return
     assert decode(topic, canonical(event)) == event  # what is stored means the same
+
+
+@fuzzing(300)
+@given(any_record(LOADED_TOPICS), st.data())
+def test_the_canonical_shortcut_never_lets_a_repeated_key_through(
+    record: tuple[str, bytes], data: st.DataObject
+) -> None:
+    """Records that start with their canonical bytes skip the key count: white space after
+    them is still accepted, and a key repeated anywhere is still refused."""
+    topic, value = record
+    try:
+        event, stored = RecordDecoder().decode_canonical(topic, value)
+    except EventDecodeError:
+        return
+    assert stored == canonical(event)
+    padding = data.draw(st.text(alphabet=" \t\r\n", max_size=3)).encode()
+    assert RecordDecoder().decode_canonical(topic, stored + padding) == (event, stored)
+    pairs = stored[1:-1].split(b',"')  # canonical: no white space between tokens
+    repeated = pairs[data.draw(st.integers(0, len(pairs) - 1))].removeprefix(b'"')
+    at = data.draw(st.sampled_from(["first", "last"]))
+    twice = (
+        b'{"' + repeated + b"," + stored[1:]
+        if at == "first"
+        else stored[:-1] + b',"' + repeated + b"}"
+    )
+    with pytest.raises(EventDecodeError, match="more than once"):
+        RecordDecoder().decode_canonical(topic, twice)
 
 
 @fuzzing(150)
