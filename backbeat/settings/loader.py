@@ -18,8 +18,11 @@ class LoaderSettings(SettingsGroup):
     batch_max_rows: int = Field(
         default=20_000, ge=1, description="A micro-batch is written when it has this many rows..."
     )
+    # A row waits at most this long before its write: most of the loader's latency
+    # (docs/architecture.md, "Time, end to end"). Lower means more, smaller files: a busy
+    # topic-partition writes one per bound.
     batch_max_seconds: float = Field(
-        default=1.0, gt=0, description="...or when its first row has waited this long."
+        default=0.5, gt=0, description="...or when its first row has waited this long."
     )
     workers: int = Field(default=1, ge=1, description="Bytewax workers in the loader process (-w).")
     recovery_dir: Path = Field(
