@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
-from typing import TypedDict
 
+from _profiles import print_profile, py_spy, summarise
 from _results import write_results
 from loader_throughput import records_for
 
@@ -31,37 +29,10 @@ from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import private_stack_settings
 
-OURS = ("backbeat/", "dataflows/", "offers/")
 
-
-class Profile(TypedDict):
-    samples: int
-    self_percent: list[tuple[float, str]]
-    inclusive_percent: list[tuple[float, str]]
-
-
-def summarise(raw: Path, top: int) -> Profile:
-    """py-spy's raw output (a stack and its sample count per line) as shares of the
-    dataflow process's samples: by function itself, and under Backbeat's functions."""
-    itself: Counter[str] = Counter()
-    under: Counter[str] = Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack_text, _, count = line.rpartition(" ")
-        frames = stack_text.split(";")
-        if not any("bytewax" in f or "dataflows" in f for f in frames):
-            continue  # the launching `backbeat load`, which only waits
-        samples = int(count)
-        total += samples
-        itself[frames[-1]] += samples
-        for frame in set(frames):
-            if any(part in frame for part in OURS):
-                under[frame] += samples
-
-    def shares(counter: Counter[str]) -> list[tuple[float, str]]:
-        return [(round(100 * n / total, 1), name) for name, n in counter.most_common(top)]
-
-    return {"samples": total, "self_percent": shares(itself), "inclusive_percent": shares(under)}
+def in_dataflow(frames: list[str]) -> bool:
+    """A sample of the dataflow process, not of the launching `backbeat load`, which waits."""
+    return any("bytewax" in f or "dataflows" in f for f in frames)
 
 
 def main() -> None:
@@ -69,9 +40,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=600_000)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(spy).exists():
-        raise SystemExit("py-spy is missing: `uv sync` installs it with the dev dependencies")
+    spy = py_spy()
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         settings = with_overrides(
@@ -97,17 +66,12 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             seconds = time.monotonic() - began
-            summary = summarise(raw, args.top)
+            summary = summarise(raw, args.top, in_dataflow)
             figures = {"records": args.records, "seconds": round(seconds, 1), **summary}
         finally:
             stack.down(settings, ["kafka"])
     print(f"{args.records:,} records in {seconds:.1f} s (start-up included), profiled:")
-    print(f"{summary['samples']:,} samples in the dataflow process; by function itself:")
-    for share, name in summary["self_percent"]:
-        print(f"  {share:5.1f}%  {name}")
-    print("under Backbeat's functions:")
-    for share, name in summary["inclusive_percent"]:
-        print(f"  {share:5.1f}%  {name}")
+    print_profile(summary, "the dataflow process")
     print(f"results: {write_results('loader_profile', figures)}")
 
 
