@@ -20,9 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 from _profiles import print_profile, py_spy, summarise
 from _results import write_results
 from api_latency import KEY, PATH, seed
@@ -31,6 +31,7 @@ from backbeat import stack
 from backbeat.settings import get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
 from backbeat.stack.private import free_port, private_stack_settings
+from backbeat.waiting import wait_until_answers
 
 
 def wrk_path() -> str:
@@ -51,19 +52,12 @@ def wrk_script(users: int) -> str:
     )
 
 
-def wait_until_answering(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, headers={"X-API-Key": KEY}).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
+def exited(server: subprocess.Popen[bytes]) -> Callable[[], None]:
+    def check() -> None:
         if server.poll() is not None:
             raise SystemExit(f"the API exited with {server.returncode}")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not answer within 60 s")
-        time.sleep(0.2)
+
+    return check
 
 
 def in_server(frames: list[str]) -> bool:
@@ -98,7 +92,7 @@ def main() -> None:
                 [sys.executable, *command], env=env, stderr=subprocess.DEVNULL
             )
             base = f"http://127.0.0.1:{settings.api.port}"
-            wait_until_answering(f"{base}{PATH.format(0)}", server)
+            wait_until_answers(f"{base}/healthz", "the API", 60, exited(server))
             script = tmp / "lookups.lua"
             script.write_text(wrk_script(args.users))
             load = [wrk, "-t1", f"-c{args.connections}", "-s", str(script), base]
