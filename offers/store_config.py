@@ -52,10 +52,10 @@ def async_client(settings: RedisSettings, timeout_s: float, max_connections: int
     """The API's client: a timed-out call is not retried (the request answers 503 instead).
 
     On one Redis its pool blocks: a request that finds every connection busy waits for one up
-    to `timeout_s`, so a burst queues instead of failing at once with "Too many connections"
-    (redis-py's default pool), and only a Redis slower than the timeout sheds requests. On a
-    Redis Cluster, redis-py keeps `max_connections` per node and has no blocking pool: past
-    them a request fails at once, with 503.
+    to `timeout_s` instead of failing at once with "Too many connections" (redis-py's default
+    pool). On a Redis Cluster, redis-py keeps `max_connections` per node, has no blocking pool
+    and may re-read the cluster's layout and retry after a timeout; the API's `StoreReader`
+    bounds how many reads run at once and how long each may take, on either.
     """
     if settings.cluster:
         return redis.asyncio.RedisCluster.from_url(

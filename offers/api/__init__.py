@@ -11,10 +11,10 @@ Every /v1 call needs an `X-API-Key` (401 otherwise), checked before any body is 
 body over `BACKBEAT_API_MAX_BODY_BYTES` is refused with 413 before it is read whole. A 422
 says which field is wrong and why, without echoing what was sent. `/healthz` and `/metrics`
 (probes and Prometheus) and the schema (`/docs`, `/openapi.json`) need no key: they hold no
-user data; keep the port on a private network. Redis is given
-`BACKBEAT_API_REDIS_TIMEOUT_MS` per call; past it, or when it is down, the answer is 503 —
-never a hang. A burst beyond `BACKBEAT_API_REDIS_CONNECTIONS` waits for a free connection
-within that same timeout rather than failing at once. Errors are JSON `{"detail": ...}`
+user data; keep the port on a private network. A lookup's Redis read is given
+`BACKBEAT_API_REDIS_TIMEOUT_MS`; past it, or when Redis is down, the answer is 503 — never a
+hang. A burst beyond `BACKBEAT_API_REDIS_CONNECTIONS` reads in flight waits for a turn within
+that same timeout rather than failing at once, on one Redis and on a Redis Cluster alike. Errors are JSON `{"detail": ...}`
 without stack traces. Offer events go to the `offer_events` topic (confirmed by Kafka before
 the 202), from where the loader lands them in raw for the offer performance mart.
 

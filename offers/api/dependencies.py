@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Annotated, TypeVar
 
+import redis
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
@@ -24,14 +25,32 @@ log = logging.getLogger("backbeat.api")
 
 class StoreReader:
     """The offer store's reads (offers/store_reads.py, the same as `backbeat offers` runs)
-    on the API's asyncio client, so requests are served without a thread hop each."""
+    on the API's asyncio client, so requests are served without a thread hop each.
 
-    def __init__(self, client: AsyncClient, keys: RedisKeys) -> None:
+    At most `max_in_flight` reads run at once (the client's connections), and each request's
+    read, waiting for a turn included, ends within `timeout_s`: a burst queues, and only what
+    the timeout passes is shed (a `redis.RedisError`, answered 503). On one Redis the client's
+    blocking pool would queue by itself, but redis-py's Redis Cluster client has no blocking
+    pool (past its connections a request failed at once) and retries a timed-out command
+    (a read outlived the timeout three times over): bounding the read here holds on both.
+    """
+
+    def __init__(
+        self, client: AsyncClient, keys: RedisKeys, max_in_flight: int, timeout_s: float
+    ) -> None:
         self.client = client
         self.reads = StoreReads(keys)
+        self._turns = asyncio.Semaphore(max_in_flight)
+        self._timeout_s = timeout_s
 
     async def __call__(self, read: Read[T]) -> T:
-        return await read_async(self.client, read)
+        try:
+            async with asyncio.timeout(self._timeout_s), self._turns:
+                return await read_async(self.client, read)
+        except TimeoutError:
+            raise redis.TimeoutError(
+                f"the offer store did not answer within {self._timeout_s * 1000:.0f} ms"
+            ) from None
 
 
 class EventPublisher:
