@@ -14,9 +14,10 @@ says which field is wrong and why, without echoing what was sent. `/healthz` and
 user data; keep the port on a private network. A lookup's Redis read is given
 `BACKBEAT_API_REDIS_TIMEOUT_MS`; past it, or when Redis is down, the answer is 503 — never a
 hang. A burst beyond `BACKBEAT_API_REDIS_CONNECTIONS` reads in flight waits for a turn within
-that same timeout rather than failing at once, on one Redis and on a Redis Cluster alike. Errors are JSON `{"detail": ...}`
-without stack traces. Offer events go to the `offer_events` topic (confirmed by Kafka before
-the 202), from where the loader lands them in raw for the offer performance mart.
+that same timeout rather than failing at once, on one Redis and on a Redis Cluster alike.
+Errors are JSON `{"detail": ...}` without stack traces. Offer events go to the `offer_events`
+topic (confirmed by Kafka before the 202), from where the loader lands them in raw for the
+offer performance mart.
 
 Laid out as FastAPI's larger applications are: the app and its lifespan (`app.py`), what a
 route depends on (`dependencies.py`: the store reader, the event publisher, the API key),

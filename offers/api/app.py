@@ -33,8 +33,8 @@ def create_app(settings: Settings | None = None, *, direct_lookups: bool = True)
         timeout_s = settings.api.redis_timeout_ms / 1000
         connections = settings.api.redis_connections
         client = async_client(settings.redis, timeout_s=timeout_s, max_connections=connections)
-        keys_of_store = RedisKeys(settings.redis.key_prefix)
-        app.state.reader = StoreReader(client, keys_of_store, connections, timeout_s)
+        store_keys = RedisKeys(settings.redis.key_prefix)
+        app.state.reader = StoreReader(client, store_keys, connections, timeout_s)
         app.state.publisher = EventPublisher(settings.kafka)
         app.state.api_keys = keys
         try:
