@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import redis
 from fastapi import Depends, HTTPException, Request
@@ -27,12 +27,15 @@ class StoreReader:
     """The offer store's reads (offers/store_reads.py, the same as `backbeat offers` runs)
     on the API's asyncio client, so requests are served without a thread hop each.
 
-    At most `max_in_flight` reads run at once (the client's connections), and each request's
-    read, waiting for a turn included, ends within `timeout_s`: a burst queues, and only what
-    the timeout passes is shed (a `redis.RedisError`, answered 503). On one Redis the client's
-    blocking pool would queue by itself, but redis-py's Redis Cluster client has no blocking
-    pool (past its connections a request failed at once) and retries a timed-out command
-    (a read outlived the timeout three times over): bounding the read here holds on both.
+    At most `max_in_flight` reads run at once (the client's connections), and each request
+    has its answer, or a `redis.RedisError` (answered 503), within `timeout_s`, waiting for
+    a turn included: a burst queues, and only what the timeout passes is shed. On one Redis
+    the client's blocking pool would queue by itself, but redis-py's Redis Cluster client
+    has no blocking pool (past its connections a request failed at once) and retries after
+    a timeout; cancelling its read is not enough either (on Python 3.11 its own socket
+    timeout can take the cancellation for its expiry and retry: a read answered after 3 s).
+    So the read runs as a task the request stops waiting for at the deadline; the task is
+    cancelled and gives its turn back when it has really ended.
     """
 
     def __init__(
@@ -44,13 +47,30 @@ class StoreReader:
         self._timeout_s = timeout_s
 
     async def __call__(self, read: Read[T]) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s
         try:
-            async with asyncio.timeout(self._timeout_s), self._turns:
-                return await read_async(self.client, read)
+            async with asyncio.timeout_at(deadline):
+                await self._turns.acquire()
         except TimeoutError:
-            raise redis.TimeoutError(
-                f"the offer store did not answer within {self._timeout_s * 1000:.0f} ms"
-            ) from None
+            raise self._late() from None
+        reading = asyncio.ensure_future(read_async(self.client, read))
+        reading.add_done_callback(self._give_back)
+        done, _ = await asyncio.wait((reading,), timeout=deadline - loop.time())
+        if not done:
+            reading.cancel()
+            raise self._late()
+        return reading.result()
+
+    def _give_back(self, reading: asyncio.Future[Any]) -> None:
+        self._turns.release()
+        if not reading.cancelled():
+            reading.exception()  # a late read's error: the request was answered 503 already
+
+    def _late(self) -> redis.TimeoutError:
+        return redis.TimeoutError(
+            f"the offer store did not answer within {self._timeout_s * 1000:.0f} ms"
+        )
 
 
 class EventPublisher:

@@ -268,9 +268,8 @@ def test_a_burst_past_the_pool_queues_within_the_timeout_then_is_shed(
     wait for one and all answer 200 (redis-py's default pool failed them at once with "Too
     many connections", and so did its Redis Cluster client, which has no blocking pool);
     paused for longer, all are shed with 503, none before the timeout and none after the pause
-    (the cluster client retried a timed-out read until Redis answered: 3.1 s). A read cut
-    short drops its connection, which redis-py may take up to its connect timeout to close:
-    one Redis sheds some at 2 s."""
+    (the cluster client retried a timed-out read until Redis answered: 3.1 s; cancelling the
+    read at the deadline still let one through at 3.0 s)."""
     tight = with_overrides(store_settings, api={"redis_connections": 2, "redis_timeout_ms": 1_000})
     admin = sync_client(store_settings.redis)
     with TestClient(create_app(tight), raise_server_exceptions=False) as client:
@@ -290,7 +289,7 @@ def test_a_burst_past_the_pool_queues_within_the_timeout_then_is_shed(
     if pause_ms < 1_000:
         assert statuses == [200] * 16
     else:
-        assert statuses == [503] * 16
+        assert statuses == [503] * 16, answers
         seconds = [seconds for _, seconds in answers]
         assert min(seconds) >= 0.9 and max(seconds) < pause_ms / 1000 - 0.1, answers
 
