@@ -34,6 +34,9 @@ from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.waiting import wait_until_answers
 
 
+# Its own wrk lookup and server launch, not bench/peers/environments.wrk or
+# api_latency.start_api: those are newer than the API commits worth profiling against
+# (5dd4e2d has neither), and this script must run in such a checkout unchanged.
 def wrk_path() -> str:
     found = shutil.which("wrk")
     if found is None:
