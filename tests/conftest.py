@@ -19,17 +19,22 @@ from backbeat.stack.private import private_cluster_settings, private_stack_setti
 from tests.kafka.topics import empty_topics
 from tests.waits import PATIENCE_S
 
-SHARED_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parent / "data"
 # As backbeat.quality does: tests that import Soda first must not send it telemetry either.
 os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
 def eventsim_real() -> Path:
-    """Real eventsim output nobody here wrote (`../shared/testdata/eventsim_real`, always in CI)."""
-    path = SHARED_TESTDATA / "eventsim_real"
-    assert path.is_dir(), f"{path} is missing: clone Backbeat beside the project's shared/ folder"
-    return path
+    """Real eventsim output nobody here wrote (`tests/data/eventsim_real`, its provenance in
+    the README there)."""
+    return TESTDATA / "eventsim_real"
+
+
+@pytest.fixture(scope="session")
+def listening_real() -> Path:
+    """Real Last.fm listening (`tests/data/listening_real`)."""
+    return TESTDATA / "listening_real"
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make setup` installs chromium"
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: `./deployments/local/install-test-prerequisites.sh` installs it "
+        "(`make test` runs it first)"
+    )
     return subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,

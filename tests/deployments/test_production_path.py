@@ -24,12 +24,13 @@ SETTINGS = set(env_names()) | {"PREFECT_API_URL", "PREFECT_API_KEY"}
 
 
 def compose() -> list[str]:
-    """`docker compose` (the CLI plugin `make setup` installs)."""
+    """`docker compose` (the CLI plugin that `install-test-prerequisites.sh` builds)."""
     docker = shutil.which("docker")
     assert docker, "the docker client is missing"
     probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
     assert probe.returncode == 0, (
-        f"docker compose is missing (make setup installs it): {probe.stderr}"
+        "docker compose is missing: `./deployments/local/install-test-prerequisites.sh` builds it "
+        f"(`make test` runs it first): {probe.stderr}"
     )
     return [docker, "compose"]
 
