@@ -191,6 +191,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
             LOADER_TOPICS,
             exit_when_idle_s=exit_when_idle_s,
             stop=STOP,
+            on_data_loss=refuse,
         ),
     )
     # KafkaRecord

@@ -199,6 +199,7 @@ def build_flow(exit_when_idle_s: float | None = None, settings: Settings | None 
             exit_when_idle_s=exit_when_idle_s,
             stop=STOP,
             dataflow="sessions",
+            on_data_loss=refuse,
         ),
     )
     decoder = RecordDecoder.from_settings(settings.events)

@@ -6,7 +6,14 @@ import socket
 from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
 from backbeat.settings.kafka import KafkaSettings
 
@@ -50,11 +57,14 @@ def broker_count(settings: KafkaSettings, timeout_s: float = 2.0) -> int:
 def ensure_topics(
     settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 30.0
 ) -> list[str]:
-    """Create the topics that do not exist yet; returns the names it created."""
+    """Create the topics that do not exist yet, and give every one of them the retention
+    bounds of `settings` (`KafkaSettings.topic_config`); returns the names it created."""
     admin = admin_client(settings)
     # -1: the cluster's default.replication.factor
     replicas = settings.topic_replication_factor or -1
-    new = [NewTopic(name, settings.topic_partitions, replicas) for name in topics]
+    config = settings.topic_config()
+    names = list(topics)
+    new = [NewTopic(name, settings.topic_partitions, replicas, config=config) for name in names]
     created = []
     for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
         # Read the error instead of raising it: a caught exception's traceback would tie this
@@ -64,7 +74,45 @@ def ensure_topics(
             created.append(name)
         elif error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise error
+    _bound_existing(admin, [name for name in names if name not in created], config, timeout_s)
     return created
+
+
+def _bound_existing(
+    admin: AdminClient, names: list[str], config: dict[str, str], timeout_s: float
+) -> None:
+    """Set the retention bounds on topics made before them (or by an older Backbeat)."""
+    if not names:
+        return
+    resources = [
+        ConfigResource(
+            ResourceType.TOPIC,
+            name,
+            incremental_configs=[
+                ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+                for key, value in config.items()
+            ],
+        )
+        for name in names
+    ]
+    for future in admin.incremental_alter_configs(resources, request_timeout=timeout_s).values():
+        error = future.exception(timeout=timeout_s)
+        if error is not None:
+            raise error
+
+
+def topic_configs(
+    settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 10.0
+) -> dict[str, dict[str, str]]:
+    """The configs Kafka reports for `topics` (name -> key -> value)."""
+    admin = admin_client(settings)
+    futures = admin.describe_configs(
+        [ConfigResource(ResourceType.TOPIC, name) for name in topics], request_timeout=timeout_s
+    )
+    return {
+        resource.name: {key: entry.value for key, entry in future.result(timeout_s).items()}
+        for resource, future in futures.items()
+    }
 
 
 def watermarks(

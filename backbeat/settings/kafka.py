@@ -49,6 +49,43 @@ class KafkaSettings(SettingsGroup):
         ),
     )
 
+    # Kafka's disk is bounded by both: at 5,000 events/s a week of page views alone is
+    # about 1.5 TB, more than most disks; the size bound is the one that holds first.
+    topic_retention_hours: float = Field(
+        default=168,
+        gt=0,
+        description=(
+            "How long Kafka keeps the records of each topic Backbeat creates (retention.ms), "
+            "hours. A dataflow down longer than this cannot read what it missed "
+            "(see fail_on_data_loss)."
+        ),
+    )
+    topic_retention_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=-1,
+        description=(
+            "Most bytes Kafka keeps per partition of each topic Backbeat creates "
+            "(retention.bytes; -1: no size bound). Kafka's disk is at most about "
+            "topics x partitions x replicas x this; the oldest records go first."
+        ),
+    )
+    fail_on_data_loss: bool = Field(
+        default=True,
+        description=(
+            "A dataflow that must read records Kafka no longer holds (it was down longer than "
+            "retention) stops and names the records lost. Set false to accept the loss once: "
+            "it resumes at the oldest record held and counts the skipped ones in "
+            "backbeat_<dataflow>_kafka_records_lost_total."
+        ),
+    )
+
+    def topic_config(self) -> dict[str, str]:
+        """The per-topic configs of the topics Backbeat creates: their time and size bounds."""
+        return {
+            "retention.ms": str(int(self.topic_retention_hours * 3_600_000)),
+            "retention.bytes": str(self.topic_retention_bytes),
+        }
+
     @field_validator("bootstrap_servers")
     @classmethod
     def _servers_are_host_port(cls, value: str) -> str:

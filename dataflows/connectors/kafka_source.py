@@ -8,13 +8,16 @@ source ends a partition when its stop event is set or when the partition has bee
 Unit of parallelism: one Kafka partition per Bytewax partition. Delivery: offsets live in
 Bytewax's recovery snapshots (nothing is committed to Kafka), so after a crash records since
 the last snapshot are read again; the sink must be idempotent for an exactly-once effect.
+Records that Kafka deleted before they were read stop the dataflow, or are counted as lost
+(`data_loss.py`): never skipped silently.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import cast
@@ -22,12 +25,15 @@ from typing import cast
 import msgspec
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from backbeat.events.schemas import MAX_EPOCH_MS
 from backbeat.kafka.admin import admin_client
 from backbeat.kafka.dead_letter import ReadHeaders
 from backbeat.settings.kafka import KafkaSettings
+from dataflows.connectors.data_loss import DataLossError, RetentionGap, retention_gap
+
+log = logging.getLogger("backbeat.kafka")
 
 
 @cache
@@ -41,7 +47,23 @@ def lag_gauge(dataflow: str) -> Gauge:
     )
 
 
+@cache
+def lost_counter(dataflow: str) -> Counter:
+    """`backbeat_<dataflow>_kafka_records_lost_total`: records skipped because Kafka had
+    deleted them (only with fail_on_data_loss off; otherwise the dataflow stops)."""
+    return Counter(
+        f"backbeat_{dataflow}_kafka_records_lost_total",
+        f"Records the {dataflow} dataflow never read: Kafka deleted them first (retention)",
+        ["topic", "partition"],
+    )
+
+
+def _raise(message: str) -> None:
+    raise DataLossError(message)
+
+
 LAG_EVERY_S = 5.0
+_WATERMARK_TIMEOUT_S = 10.0
 _IDLE_WAKE = timedelta(milliseconds=50)  # after an empty read at the end of the log
 _EMPTY_WAKE = timedelta(milliseconds=10)  # after an empty read elsewhere (data in flight)
 
@@ -97,10 +119,15 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
         exit_when_idle_s: float | None,
         stop: threading.Event,
         lag: Gauge,
+        dataflow: str,
+        on_data_loss: Callable[[str], None],
     ) -> None:
         self._topic, self._partition = topic, partition
         self._lag = lag
-        self._next_offset = next_offset
+        self._dataflow = dataflow
+        self._labels = {"topic": topic, "partition": str(partition)}
+        self._fail_on_data_loss = settings.fail_on_data_loss
+        self._on_data_loss = on_data_loss
         self._batch_size = batch_size
         self._exit_when_idle_s = exit_when_idle_s
         self._stop = stop
@@ -108,26 +135,33 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
             "group.id": "backbeat-loader-unused",  # assign() below: no group membership
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            # An offset Kafka no longer holds is an error event, not a jump to the end.
+            "auto.offset.reset": "error",
             "log_level": 3,
         }
         self._consumer = Consumer(settings.client_config(**options))
-        self._consumer.assign([TopicPartition(topic, partition, next_offset)])
+        self._next_offset = self._readable(next_offset)
+        self._consumer.assign([TopicPartition(topic, partition, self._next_offset)])
         self._end = EndOfPartitionClock()
         self._last_read_empty = False
         self._lag_checked = 0.0
-        self._labels = {"topic": topic, "partition": str(partition)}
 
     def next_batch(self) -> Iterable[KafkaRecord]:
         if self._stop.is_set():
             raise StopIteration
         messages = self._consumer.consume(self._batch_size, 0.0)
         batch = []
+        out_of_range = False
         for message in messages:
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
                     self._end.end(time.monotonic())
                     continue
+                if error.code() == KafkaError._AUTO_OFFSET_RESET:
+                    # Retention deleted records while this partition was behind them.
+                    out_of_range = True
+                    break
                 raise RuntimeError(
                     f"reading {self._topic}[{self._partition}] from Kafka failed: {error}"
                 )
@@ -151,6 +185,9 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
         self._last_read_empty = not batch
         if batch:
             self._next_offset = batch[-1].offset + 1
+        if out_of_range:
+            self._next_offset = self._readable(self._next_offset)
+            self._consumer.seek(TopicPartition(self._topic, self._partition, self._next_offset))
         elif (
             self._exit_when_idle_s is not None
             and self._end.at_end
@@ -159,6 +196,28 @@ class _KafkaPartition(StatefulSourcePartition[KafkaRecord, int]):
             raise StopIteration
         self._report_lag()
         return batch
+
+    def _readable(self, offset: int) -> int:
+        """`offset` if Kafka still holds it; otherwise the loss is reported (the dataflow
+        stops), or, with fail_on_data_loss off, counted and the oldest offset held returned."""
+        if offset < 0:
+            return offset
+        low, high = self._consumer.get_watermark_offsets(
+            TopicPartition(self._topic, self._partition), timeout=_WATERMARK_TIMEOUT_S
+        )
+        gap = retention_gap(self._topic, self._partition, offset, low, high)
+        if gap is None:
+            return offset
+        self._report_loss(gap)
+        return gap.resume_at
+
+    def _report_loss(self, gap: RetentionGap) -> None:
+        message = gap.describe(self._dataflow)
+        if self._fail_on_data_loss:
+            self._on_data_loss(message)
+            raise DataLossError(message)  # on_data_loss must not return; never read on
+        log.error("skipping records Kafka no longer holds (fail_on_data_loss is off): %s", message)
+        lost_counter(self._dataflow).labels(**self._labels).inc(gap.lost or 0)
 
     def next_awake(self) -> datetime | None:
         # After an empty read, do not spin: look again a little later.
@@ -204,8 +263,12 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
         exit_when_idle_s: float | None = None,
         stop: threading.Event | None = None,
         dataflow: str = "loader",
+        on_data_loss: Callable[[str], None] = _raise,
     ) -> None:
-        """`dataflow` names the lag metric, `backbeat_<dataflow>_kafka_lag_records`."""
+        """`dataflow` names the metrics, `backbeat_<dataflow>_kafka_lag_records`, and
+        the messages; `on_data_loss(message)` ends the dataflow when records it must read are
+        gone from Kafka and `settings.fail_on_data_loss` is on (default: raise DataLossError;
+        the dataflows print the message and exit)."""
         if not topics:
             raise ValueError(f"at least one topic is needed, got {topics!r}")
         if batch_size < 1:
@@ -218,6 +281,8 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
         self._exit_when_idle_s = exit_when_idle_s
         self._stop = stop or threading.Event()
         self._lag = lag_gauge(dataflow)
+        self._dataflow = dataflow
+        self._on_data_loss = on_data_loss
 
     def list_parts(self) -> list[str]:
         metadata = admin_client(self._settings).list_topics(timeout=10)
@@ -241,4 +306,6 @@ class KafkaTopicsSource(FixedPartitionedSource[KafkaRecord, int]):
             self._exit_when_idle_s,
             self._stop,
             self._lag,
+            self._dataflow,
+            self._on_data_loss,
         )
