@@ -15,7 +15,12 @@ row's latency is measured from the rows and the build log:
 The first `--warmup` seconds (default 30) are left out: the loader and the first (cold) build
 start there. The producer's achieved rate is printed: a figure counts only if it kept up.
 
-    uv run python bench/event_to_mart.py [--rate 5000] [--seconds 300] [--every 15]
+What grows with time shows only over time, so the run is also reported minute by minute
+(`series`): event -> mart p95 of the rows sent in that minute, the builds that started in it
+(median seconds), and the raw Parquet files on disk, sampled every 30 s; `--chart` draws them
+to bench/results/event_to_mart-<time>.png. A short run hides the trend: use 20 minutes or more.
+
+    uv run python bench/event_to_mart.py [--rate 5000] [--seconds 300] [--every 15] [--chart]
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ import argparse
 import bisect
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -107,6 +114,82 @@ def _builds(warehouse_dir: Path) -> tuple[list[float], list[float], list[float]]
     return [u for u, _, _ in found], [e for _, e, _ in found], [s for _, _, s in found]
 
 
+class FileCounter(threading.Thread):
+    """Counts the raw Parquet files every `every_s` while the run lasts: (time, files)."""
+
+    def __init__(self, raw: Path, every_s: float = 30.0) -> None:
+        super().__init__(daemon=True)
+        self.raw, self.every_s = raw, every_s
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every_s):
+            self.samples.append((time.time(), sum(1 for _ in self.raw.glob("*/*/*.parquet"))))
+
+
+def _series(
+    began: float,
+    steady: list[tuple[float, float]],
+    in_marts: list[float],
+    until: list[float],
+    durations: list[float],
+    files: list[tuple[float, int]],
+) -> list[dict[str, Any]]:
+    """Per minute since the stream began: event -> mart p95 of the rows sent in it, the
+    median build (by its window's end), the raw files counted last in it."""
+    minutes: dict[int, dict[str, list[float]]] = {}
+
+    def bucket(moment: float) -> dict[str, list[float]]:
+        return minutes.setdefault(int((moment - began) // 60), {"mart": [], "build": [], "f": []})
+
+    for (ts, _), latency in zip(steady, in_marts, strict=True):
+        bucket(ts)["mart"].append(latency)
+    for end, seconds in zip(until, durations, strict=True):
+        if end >= began:
+            bucket(end)["build"].append(seconds)
+    for moment, count in files:
+        bucket(moment)["f"] = [float(count)]
+    return [
+        {
+            "minute": minute,
+            "event_to_mart_p95_s": _percentiles(v["mart"])["p95_s"] if v["mart"] else None,
+            "build_median_s": round(statistics.median(v["build"]), 2) if v["build"] else None,
+            "builds": len(v["build"]),
+            "raw_files": int(v["f"][-1]) if v["f"] else None,
+        }
+        for minute, v in sorted(minutes.items())
+    ]
+
+
+def chart(series: list[dict[str, Any]], title: str, path: Path) -> Path:
+    """Three panels over minutes: event -> mart p95, build seconds, raw files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (
+        ("event_to_mart_p95_s", "event -> mart p95 (s)"),
+        ("build_median_s", "build, median (s)"),
+        ("raw_files", "raw Parquet files"),
+    )
+    figure, axes = plt.subplots(len(panels), 1, figsize=(8, 8), sharex=True)
+    for axis, (key, label) in zip(axes, panels, strict=True):
+        points = [(row["minute"], row[key]) for row in series if row[key] is not None]
+        axis.plot([m for m, _ in points], [v for _, v in points], marker=".")
+        axis.set_ylabel(label)
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+    axes[-1].set_xlabel("minute of the stream")
+    axes[0].set_title(title)
+    figure.tight_layout()
+    path.parent.mkdir(exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
 
@@ -131,6 +214,8 @@ def run(
         env=env,
         stdout=subprocess.DEVNULL,
     )
+    files = FileCounter(settings.warehouse.dir / "raw")
+    files.start()
     try:
         time.sleep(5)
         sent, began, achieved = _produce(settings, rate, seconds)
@@ -153,6 +238,7 @@ def run(
                 raise SystemExit(f"only {rows:,} of {sent:,} rows in raw, or no build reached them")
             time.sleep(1)
     finally:
+        files.done.set()
         for process in (builds, loader):
             process.terminate()
         for process in (builds, loader):
@@ -175,6 +261,8 @@ def run(
         "build_seconds": _percentiles(measured),
         "event_to_raw": _percentiles([i - t for t, i in steady]),
         "event_to_mart": _percentiles(in_marts),
+        "raw_files_at_end": files.samples[-1][1] if files.samples else None,
+        "series": _series(began, steady, in_marts, until, durations, files.samples),
     }
 
 
@@ -186,6 +274,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--every", type=float, default=15.0, help="build cadence, seconds")
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--chart", action="store_true", help="draw the series to a PNG")
+    parser.add_argument("--label", default="", help="a name for the chart's title (e.g. a commit)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
@@ -198,7 +288,16 @@ def main() -> None:
             stack.down(base, ["kafka", "prefect"])
     for name in ("event_to_raw", "event_to_mart", "build_seconds"):
         print(f"{name}: {figures[name]}")
-    print(f"results: {write_results('event_to_mart', figures)}")
+    print("minute  event->mart p95  build median  builds  raw files")
+    for row in figures["series"]:
+        print(
+            f"{row['minute']:>6}  {row['event_to_mart_p95_s'] or '-':>15}  "
+            f"{row['build_median_s'] or '-':>12}  {row['builds']:>6}  {row['raw_files'] or '-':>9}"
+        )
+    results = write_results("event_to_mart", figures)
+    if args.chart:
+        title = f"{args.rate:,} events/s, builds every {args.every:g} s {args.label}".strip()
+        print(f"chart: {chart(figures['series'], title, results.with_suffix('.png'))}")
 
 
 if __name__ == "__main__":
