@@ -7,7 +7,10 @@ anti-joins its own table, and marts are rebuilt or anti-joined too. Two builds n
 overlap: the flow holds a slot of the global concurrency limit `backbeat-warehouse-build`
 (limit 1, created on first use), and the DuckDB store also takes a file lock.
 
-Each run publishes a table artifact (rows written per model) and a markdown summary.
+Each run publishes a table artifact (rows written per model) and a markdown summary, then
+merges the raw files the loader wrote meanwhile (flows/compact_raw.py), after the marts are
+readable and outside the build's lock: a stream's raw file count stays bounded however long
+the builds run, and no build pays for it in latency.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from backbeat.settings import get_settings
 from backbeat.warehouse import open_build
 from backbeat.warehouse.build import BuildReport, BuildWindow, ModelRun, WarehouseBuild
 from backbeat.warehouse.models.spec import LAYERS
+from flows.compact_raw import OLD_AFTER_DAYS, compact_folders
 
 BUILD_LIMIT = "backbeat-warehouse-build"
 
@@ -109,10 +113,12 @@ def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
             report.runs.extend(build_layer(build, window, layer))
         record_build(build, report)
     publish_artifacts(report)
+    compacted = compact_folders(OLD_AFTER_DAYS)
     return {
         "build_id": window.build_id,
         "vault_rows": report.rows_added("vault"),
         "marts_rows": report.rows_added("marts"),
+        "raw_files_merged": compacted.files_before,
     }
 
 

@@ -1,8 +1,9 @@
-"""`compact_raw`: merge the loader's small raw Parquet files (DuckDB backend), hourly.
+"""`compact_raw`: merge the loader's small raw Parquet files (DuckDB backend).
 
-Each event-date folder older than `min_age_days` becomes one file per Kafka partition, named
-for its offsets, swapped in atomically (backbeat/warehouse/duckdb/compaction.py). BigQuery
-needs none of this: it compacts its own storage.
+Every build ends with it (flows/build_warehouse.py), so the files a stream adds are merged
+as fast as they come: a tier at a time in the days still being written, whole in event dates
+at least `min_age_days` old (backbeat/warehouse/duckdb/compaction.py); the hourly deployment
+covers a warehouse nobody builds. BigQuery needs none of this: it compacts its own storage.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from backbeat.settings import get_settings
 from backbeat.warehouse import open_backend
 from backbeat.warehouse.backend import CompactionReport
 
+#: Event dates this many days old are over but for stragglers: their files are merged whole.
+OLD_AFTER_DAYS = 2
+
 
 @task(name="compact-raw-folders", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def compact_folders(min_age_days: int) -> CompactionReport:
@@ -30,8 +34,8 @@ def compact_folders(min_age_days: int) -> CompactionReport:
 
 
 @flow(name="compact-raw")
-def compact_raw(min_age_days: int = 2) -> dict[str, Any]:
-    """Merge raw files of event dates at least `min_age_days` old."""
+def compact_raw(min_age_days: int = OLD_AFTER_DAYS) -> dict[str, Any]:
+    """Merge raw files: in tiers in recent dates, whole in those `min_age_days` old."""
     report = compact_folders(min_age_days)
     create_markdown_artifact(
         key="raw-compaction",

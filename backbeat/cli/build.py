@@ -209,10 +209,17 @@ def _build_continuously(every: float | None) -> None:
 @app.command()
 def compact(
     min_age_days: Annotated[
-        int, typer.Option("--min-age-days", min=0, help="Only event dates at least this old.")
+        int,
+        typer.Option(
+            "--min-age-days",
+            min=0,
+            help="Event dates at least this old are merged whole; newer ones in size tiers.",
+        ),
     ] = 2,
 ) -> None:
-    """Merge the loader's small raw Parquet files (DuckDB backend), keeping every row once."""
+    """Merge the loader's small raw Parquet files (DuckDB backend), keeping every row once.
+
+    Continuous builds do this after every build; this is for a warehouse nobody builds."""
     from backbeat.warehouse import open_backend
 
     backend = open_backend(get_settings())

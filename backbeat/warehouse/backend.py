@@ -90,6 +90,6 @@ class WarehouseBackend(Protocol):
         ...
 
     def compact_raw(self, min_age_days: int) -> CompactionReport | None:
-        """Merge raw storage of event dates at least `min_age_days` old (None: the backend
-        compacts its own storage)."""
+        """Merge raw storage: what the stream keeps adding, and event dates at least
+        `min_age_days` old whole (None: the backend compacts its own storage)."""
         ...

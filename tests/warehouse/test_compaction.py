@@ -3,7 +3,9 @@ never see a row twice or miss one while it runs."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +13,15 @@ from backbeat.emit.sinks import DirectRawSink
 from backbeat.events import encode
 from backbeat.simulator.build import SimulatorOptions, build_simulator
 from backbeat.simulator.engine import SimulationParams
-from backbeat.warehouse.duckdb.compaction import RawCompactor
-from backbeat.warehouse.duckdb.raw_files import RawParquetWriter
+from backbeat.warehouse.duckdb.compaction import (
+    LAST_TIER,
+    RawCompactor,
+    RawFile,
+    plan_merges,
+    tier,
+)
+from backbeat.warehouse.duckdb.folder_lock import folder_lock_path
+from backbeat.warehouse.duckdb.raw_files import FILE_NAME, RawParquetWriter
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 
 MONDAY = 1_704_067_200_000
@@ -93,14 +102,120 @@ def test_readers_see_the_same_rows_while_compaction_runs(tmp_path: Path) -> None
     assert all(counts == expected for counts in seen)
 
 
-def test_recent_dates_are_left_alone(tmp_path: Path) -> None:
+def _tiers(root: Path, base: int, fanout: int) -> Counter[tuple[str, str, int]]:
+    """Files per (folder, topic-partition, tier)."""
+    found: Counter[tuple[str, str, int]] = Counter()
+    for path in (root / "raw").glob("*/event_date=*/*.parquet"):
+        match = FILE_NAME.match(path.name)
+        assert match is not None
+        group = f"{match['topic']}-p{match['partition']}"
+        found[(path.parent.name, group, tier(path.stat().st_size, base, fanout))] += 1
+    return found
+
+
+def test_recent_dates_are_merged_in_tiers(tmp_path: Path) -> None:
+    """A day still being written is not left to grow a file per micro-batch: its files are
+    merged a tier at a time, and no tier keeps `fanout` files."""
     _load(tmp_path, days=2)
+    before = _snapshot(tmp_path)
+    files = len(list((tmp_path / "raw").rglob("*.parquet")))
+    base, fanout = 4096, 4
+    report = RawCompactor(tmp_path, min_age_days=5, fanout=fanout, base_bytes=base).run(TODAY)
+    assert report.files_after < report.files_before
+    assert len(list((tmp_path / "raw").rglob("*.parquet"))) < files
+    assert max(_tiers(tmp_path, base, fanout).values()) < fanout
+    assert _snapshot(tmp_path) == before
 
-    def files(day: str) -> set[Path]:
-        return set((tmp_path / "raw").glob(f"*/event_date={day}/*.parquet"))
 
-    recent = files("2024-01-02")
-    assert len(files("2024-01-01")) > 4
-    RawCompactor(tmp_path, min_age_days=1).run(today=date(2024, 1, 2))
-    assert files("2024-01-02") == recent
-    assert len(files("2024-01-01")) == 4  # one per topic
+def test_plan_merges_takes_fanout_consecutive_files_of_one_tier() -> None:
+    def files(*sizes: int) -> list[RawFile]:
+        return [RawFile("t", 0, i * 10, i * 10 + 9, s, Path(f"{i}")) for i, s in enumerate(sizes)]
+
+    small, mid = 100, 5_000  # tiers 0 and 1 with base 1,000 and fanout 3
+    plan = plan_merges(files(small, small, small, small, mid, small), False, 3, 1_000)
+    assert [[f.first for f in merge] for merge in plan] == [[0, 10, 20]]
+    # A file of another tier breaks a run: the runs never overlap in offsets.
+    assert plan_merges(files(small, small, mid, small), False, 3, 1_000) == []
+    # An old day: everything below the last tier becomes one file; the last tier stays.
+    huge = 1_000 * 3**LAST_TIER
+    whole = plan_merges(files(small, huge, mid, small), True, 3, 1_000)
+    assert [[f.first for f in merge] for merge in whole] == [[0, 20, 30]]
+    assert plan_merges(files(huge, small), True, 3, 1_000) == []
+
+
+def test_compaction_while_the_loader_writes_keeps_every_row_once(tmp_path: Path) -> None:
+    """The loader writes on, readers read on, compaction runs again and again: readers never
+    see a row twice, and at the end every row is there once, in few files."""
+    reference = tmp_path / "reference"
+    _load(reference, days=2)
+    expected = _snapshot(reference)
+    live = tmp_path / "live"
+    (live / "raw").mkdir(parents=True)
+    writing = threading.Thread(target=_load, args=(live, 2))
+    failures: list[Exception] = []
+    counts: list[int] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                rows = (
+                    DuckDBWarehouse(live)
+                    .query("SELECT COUNT(*), COUNT(DISTINCT _offset) FROM raw.page_view_events")
+                    .rows[0]
+                )
+            except Exception as exc:  # reported below, not lost in the thread
+                failures.append(exc)
+                continue
+            assert rows[0] == rows[1], f"a row seen twice: {rows}"
+            counts.append(int(rows[0]))
+
+    reader = threading.Thread(target=read)
+    compactor = RawCompactor(live, min_age_days=30, fanout=4, base_bytes=4096)
+    writing.start()
+    reader.start()
+    runs = merged = 0
+    try:
+        while writing.is_alive():
+            merged += compactor.run(TODAY).files_before
+            runs += 1
+        writing.join()
+        compactor.run(TODAY)
+    finally:
+        done.set()
+        reader.join()
+    assert failures == [] and runs > 1 and merged > 0
+    assert counts == sorted(counts)  # rows only ever appear
+    assert _snapshot(live) == expected
+    assert max(_tiers(live, 4096, 4).values()) < 4
+
+
+def test_the_loader_is_not_locked_out_while_files_merge(tmp_path: Path) -> None:
+    """Merging takes seconds on a busy day; the loader may rename files in all along (the
+    folder's lock is taken only to swap the merged files in)."""
+    _load(tmp_path, days=1)
+    free_during_merge: list[bool] = []
+
+    class Watched(RawCompactor):
+        def _merge(self, merges, folder, out):  # type: ignore[no-untyped-def]
+            with folder_lock_path(folder).open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                    free_during_merge.append(True)
+                except BlockingIOError:
+                    free_during_merge.append(False)
+            return super()._merge(merges, folder, out)
+
+    Watched(tmp_path, min_age_days=0).run(TODAY)
+    assert free_during_merge and all(free_during_merge)
+
+
+def test_one_compaction_at_a_time(tmp_path: Path) -> None:
+    _load(tmp_path, days=1)
+    compactor = RawCompactor(tmp_path, min_age_days=0)
+    with compactor._one_at_a_time() as alone:
+        assert alone
+        report = RawCompactor(tmp_path, min_age_days=0).run(TODAY)
+    assert report.folders == 0 and "another compaction" in report.skipped[0]
+    assert RawCompactor(tmp_path, min_age_days=0).run(TODAY).folders > 0
