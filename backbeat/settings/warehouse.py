@@ -59,6 +59,14 @@ class WarehouseSettings(SettingsGroup):
         description="`backbeat build --continuous`: a build starts this long after the "
         "previous one started (at once if it took longer; never two at once).",
     )
+    build_max_window_minutes: float = Field(
+        default=5.0,
+        gt=0,
+        description="A build reads at most this much raw by load time (from the first row "
+        "after the last watermark): a backlog (builds paused, a loader catching up) is caught "
+        "up over several builds instead of one that must hold it all in memory. At 5,000 "
+        "events/s, 5 minutes is 1.5M rows.",
+    )
     build_overlap_minutes: float = Field(
         default=2.0,
         ge=0,

@@ -42,6 +42,7 @@ def open_build(settings: Settings, in_flow: bool = False) -> WarehouseBuild:
         open_backend(settings, in_flow).model_store(),
         default_models(),
         overlap=timedelta(minutes=warehouse.build_overlap_minutes),
+        max_window=timedelta(minutes=warehouse.build_max_window_minutes),
         royalty_pool=warehouse.royalty_pool_per_month,
         conversion_days=warehouse.offer_conversion_days,
     )

@@ -6,7 +6,9 @@ A build reads the raw rows ingested in a window `(since, until]`: `until` is the
 micro-batch was handed to the warehouse just before the previous build looked but became
 visible just after; re-reading them adds nothing, because every vault model anti-joins its
 own table (insert-only, idempotent). So re-running a build adds zero rows, and late events
-(old `ts`, new `_ingested_at`) are picked up by the next build.
+(old `ts`, new `_ingested_at`) are picked up by the next build. A window spans at most
+`max_window` of load time from the first row after the last watermark, so a backlog is
+built a bounded piece at a time, the marts moving forward with each build.
 
 The backends differ only in how a model's rows are stored (`ModelStore`): Parquet files on
 DuckDB, tables on BigQuery.
@@ -36,6 +38,9 @@ _RAW_UNION = " UNION ALL ".join(
 #: watermark can be newer, and bounding by it lets DuckDB skip every older Parquet file by its
 #: statistics instead of reading all of raw's `_ingested_at` each build.
 RAW_HIGH_WATER_SQL = f"SELECT MAX(_ingested_at) FROM ({_RAW_UNION}) WHERE _ingested_at >= @after"
+#: The first row loaded after the last watermark: where a capped window's span starts (an idle
+#: gap in loading is not a window of its own).
+RAW_NEXT_SQL = f"SELECT MIN(_ingested_at) FROM ({_RAW_UNION}) WHERE _ingested_at > @after"
 #: The event dates and times of the raw rows in a window: which partitions (and hours) a
 #: build recomputes.
 RAW_DATES_SQL = (
@@ -162,10 +167,12 @@ class WarehouseBuild:
         royalty_pool: float,
         conversion_days: int = 7,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_window: timedelta | None = None,
     ) -> None:
         self.store = store
         self.models = models
         self.overlap = overlap
+        self.max_window = max_window
         self.royalty_pool = royalty_pool
         self.conversion_days = conversion_days
         self._clock = clock
@@ -174,9 +181,18 @@ class WarehouseBuild:
 
     def plan(self) -> BuildWindow:
         last = self.store.last_until()
-        until = self._raw_high_water(last)
+        until = self._capped(last, self._raw_high_water(last))
         since = EPOCH if last is None else min(last - self.overlap, until)
         return self._window(since, until, *ALL_DATES)
+
+    def _capped(self, last: datetime | None, until: datetime) -> datetime:
+        """`until`, or less when more than `max_window` of load time waits to be built."""
+        if self.max_window is None or (last is not None and until <= last + self.max_window):
+            return until
+        (first,) = self.store.fetch_one(RAW_NEXT_SQL, {"after": last or EPOCH})
+        if not isinstance(first, datetime):
+            return until
+        return min(until, _utc(first) + self.max_window)
 
     def _window(self, since: datetime, until: datetime, first: date, last: date) -> BuildWindow:
         lo, hi, first_ts, last_ts = self.store.fetch_one(
