@@ -29,11 +29,15 @@ columns:
   event_to_mart_p95_s: {type: FLOAT64, doc: 95th percentile of the same}
 --- */
 -- Builds by the watermark they reached; of builds that found nothing new (same `until`),
--- the first to finish is the one that brought the rows.
+-- the first to finish is the one that brought the rows. Only the builds of the last two hours
+-- before the window: the rows measured are never older than an hour before it (new_rows), so
+-- an older build cannot be the first to reach one, and the build log (four builds a minute,
+-- for ever) is never read whole. The oldest build kept stands in for the first build ever:
+-- every row it reached is newer than its predecessor's watermark.
 WITH finished AS (
   SELECT until, MIN(finished_at) AS finished_at, MAX(load_ts) AS load_ts
   FROM vault.build_log
-  WHERE finished_at IS NOT NULL
+  WHERE finished_at IS NOT NULL AND until >= TIMESTAMP_SUB(@since, INTERVAL 2 HOUR)
   GROUP BY until
 ),
 builds AS (
@@ -46,7 +50,13 @@ builds AS (
 bounds AS (
   SELECT
     COALESCE(
-      TIMESTAMP_ADD((SELECT MAX(minute) FROM marts.pipeline_freshness), INTERVAL 1 MINUTE),
+      TIMESTAMP_ADD(
+        (
+          SELECT MAX(minute) FROM marts.pipeline_freshness
+          WHERE minute_date >= DATE(TIMESTAMP_SUB(@since, INTERVAL 2 HOUR))
+        ),
+        INTERVAL 1 MINUTE
+      ),
       TIMESTAMP '1970-01-01 00:00:00+00'
     ) AS first_minute,
     TIMESTAMP_TRUNC(
