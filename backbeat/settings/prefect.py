@@ -21,3 +21,22 @@ class PrefectSettings(SettingsGroup):
             "unchanged. The local stack serves the API and UI on this host and port."
         ),
     )
+    run_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        description=(
+            "The local stack's Prefect server deletes finished flow runs (with their task runs, "
+            "logs and artifacts) and events older than this: continuous builds make four flow "
+            "runs a minute, 5,760 a day, kept for ever otherwise. Prefect's database vacuum "
+            "does it, hourly; on Prefect Cloud the plan's retention applies."
+        ),
+    )
+
+    def server_environment(self) -> dict[str, str]:
+        """The Prefect server settings that bound its database (`prefect server start`)."""
+        seconds = str(int(self.run_retention_days * 86_400))
+        return {
+            "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+            "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": seconds,
+            "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"PT{seconds}S",
+        }

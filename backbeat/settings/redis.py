@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, RedisDsn, SecretStr, field_validator
 
@@ -32,6 +32,22 @@ class RedisSettings(SettingsGroup):
             "The URL names one node of a Redis Cluster (the others are found from it): keys "
             "are spread over its masters by hash tag, each user's and each song's keys in one "
             "slot (offers/keys.py). Needs Redis 7.0 or later, as does a single Redis."
+        ),
+    )
+    maxmemory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description=(
+            "The local stack's Redis uses at most this much memory (maxmemory; 0: no bound). "
+            "Set the same on a Redis you run yourself."
+        ),
+    )
+    maxmemory_policy: Literal["volatile-lru", "volatile-lfu", "volatile-ttl", "noeviction"] = Field(
+        default="volatile-lru",
+        description=(
+            "What the local stack's Redis drops when full (maxmemory-policy): volatile-* "
+            "evict only keys with a TTL, which every per-user and per-song key has, so the "
+            "global keys (popularity, stats) are kept."
         ),
     )
     key_prefix: str = Field(

@@ -36,6 +36,7 @@ class PrefectService(LocalService):
             "PREFECT_HOME": str(self.data_dir),  # holds the SQLite database
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
+            **self.settings.prefect.server_environment(),
         }
         argv = [
             sys.executable,

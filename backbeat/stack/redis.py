@@ -76,6 +76,8 @@ class RedisService(LocalService):
             'save ""',
             "appendonly no",
             f"dir {self.data_dir}",
+            f"maxmemory {self.settings.redis.maxmemory_mb}mb",
+            f"maxmemory-policy {self.settings.redis.maxmemory_policy}",
         ]
         if self.settings.redis.cluster:
             lines += ["cluster-enabled yes", "cluster-config-file nodes.conf"]

@@ -43,3 +43,21 @@ def test_flow_runs_against_the_started_server(local_stack: Settings) -> None:
     assert state_type == "COMPLETED"
     assert name
     assert task_runs >= 1
+
+
+def test_the_server_deletes_old_runs_and_events(local_stack: Settings) -> None:
+    """Four flow runs a minute must not be kept for ever: the server the stack started runs
+    Prefect's database vacuum on flow runs and events, with Backbeat's retention."""
+    from datetime import timedelta
+
+    import httpx
+    from pydantic import TypeAdapter
+
+    response = httpx.get(f"{str(local_stack.prefect.api_url).rstrip('/')}/admin/settings")
+    response.raise_for_status()
+    server = response.json()["server"]
+    vacuum = server["services"]["db_vacuum"]
+    assert {"flow_runs", "events"} <= set(vacuum["enabled"])
+    days = local_stack.prefect.run_retention_days
+    retention = {vacuum["retention_period"], server["events"]["retention_period"]}
+    assert {TypeAdapter(timedelta).validate_python(v) for v in retention} == {timedelta(days)}

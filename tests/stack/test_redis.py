@@ -24,3 +24,9 @@ def test_it_is_the_server_we_started(local_stack: Settings) -> None:
     pid_file = local_stack.stack.state_dir / "run" / "redis.pid"
     assert info["process_id"] == int(pid_file.read_text())
     assert info["tcp_port"] == local_stack.redis.url.port
+
+
+def test_its_memory_is_bounded_and_only_expiring_keys_are_evicted(local_stack: Settings) -> None:
+    config = sync_client(local_stack.redis).config_get("maxmemory*")
+    assert int(config["maxmemory"]) == local_stack.redis.maxmemory_mb * 1024 * 1024 > 0
+    assert config["maxmemory-policy"] == local_stack.redis.maxmemory_policy == "volatile-lru"
