@@ -16,7 +16,8 @@ from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_FOLDER, RES
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
 
-_RELIST_ATTEMPTS = 3
+#: Compaction swaps a folder at most every few seconds: a reader meets a swap again rarely.
+_RELIST_ATTEMPTS = 5
 
 
 def model_duckdb_type(bigquery_type: str) -> str:
@@ -102,8 +103,10 @@ class DuckDBWarehouse:
         reading was replaced by compaction (the folder now holds the merged file): list the
         files again and rerun, which sees the new state whole."""
         for attempt in range(_RELIST_ATTEMPTS):
-            connection = self.connect()
+            connection: duckdb.DuckDBPyConnection | None = None
             try:
+                # Defining the views lists and opens the files too: it can meet a swap as well.
+                connection = self.connect()
                 cursor = connection.execute(sql)
                 columns = [d[0] for d in cursor.description or []]
                 return QueryResult(columns, cursor.fetchall())
@@ -111,7 +114,8 @@ class DuckDBWarehouse:
                 if "No such file" not in str(exc) or attempt == _RELIST_ATTEMPTS - 1:
                     raise
             finally:
-                connection.close()
+                if connection is not None:
+                    connection.close()
         raise AssertionError("unreachable")
 
 
