@@ -219,3 +219,12 @@ def test_one_compaction_at_a_time(tmp_path: Path) -> None:
         report = RawCompactor(tmp_path, min_age_days=0).run(TODAY)
     assert report.folders == 0 and "another compaction" in report.skipped[0]
     assert RawCompactor(tmp_path, min_age_days=0).run(TODAY).folders > 0
+
+
+def test_what_a_killed_compaction_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    _load(tmp_path, days=1)
+    left = tmp_path / ".compaction" / "staging" / "0123abcd" / "merged"
+    left.mkdir(parents=True)
+    (left / "half-written.parquet").write_bytes(b"PAR1")
+    RawCompactor(tmp_path, min_age_days=0).run(TODAY)
+    assert not left.parent.exists()

@@ -22,7 +22,8 @@ How readers and the loader are kept safe:
   period, so a query that listed it just before the swap still finds its files.
 - Row counts of the merged files are checked against the originals before the swap.
 - One compaction at a time per warehouse (`.compaction/run.lock`); a second one finds the
-  lock taken and returns at once, so the build loop never waits for the hourly flow.
+  lock taken and returns at once, so the build loop never waits for the hourly flow. What a
+  killed compaction left in `.compaction/staging/` is deleted by the next.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class RawCompactor:
                 report.skipped.append("another compaction of this warehouse is running")
                 return report
             self._empty_trash()
+            self._remove_abandoned()
             newest_old = (today or date.today()) - timedelta(days=self.min_age_days)
             for folder in sorted(self.raw.glob("*/event_date=*")):
                 if not folder.is_dir():
@@ -195,6 +197,14 @@ class RawCompactor:
 
     def _empty_trash(self) -> None:
         empty_trash(self.work, self.grace_s)
+
+    def _remove_abandoned(self) -> None:
+        """Delete what a compaction killed mid-merge left in staging: with the run lock held,
+        no other compaction is writing there."""
+        staging = self.work / "staging"
+        if staging.exists():
+            for left in staging.iterdir():
+                shutil.rmtree(left, ignore_errors=True)
 
     def _plan(self, folder: Path, whole: bool, report: CompactionReport) -> list[list[RawFile]]:
         groups: dict[tuple[str, int], list[RawFile]] = defaultdict(list)
