@@ -29,7 +29,7 @@ def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> No
         assert result.returncode == 0, result.stderr + result.stdout
         assert ("created" if attempt == 0 else "exists") in result.stderr
 
-    async def read() -> list[tuple[str, str | None, list[object], int | None]]:
+    async def read() -> list[tuple[str, str | None, list[object], int | None, str | None]]:
         async with get_client() as client:
             deployments = await client.read_deployments()
             return [
@@ -38,16 +38,22 @@ def test_backbeat_deploy_registers_every_deployment(local_stack: Settings) -> No
                     d.work_pool_name,
                     [s.schedule for s in d.schedules],
                     d.global_concurrency_limit.limit if d.global_concurrency_limit else None,
+                    d.concurrency_options.collision_strategy.value
+                    if d.concurrency_options
+                    else None,
                 )
                 for d in deployments
             ]
 
     with prefect_settings(updates={PREFECT_API_URL: api_url}):
         found = {name: rest for name, *rest in asyncio.run(read())}
-    pool, schedules, limit = found["build-warehouse"]
+    pool, schedules, limit, collisions = found["build-warehouse"]
     assert pool == "backbeat-local"
     assert [getattr(s, "interval", None).total_seconds() for s in schedules] == [300.0]
     assert limit == 1
+    # A run due while one runs is dropped, not queued: scans after every build cannot pile up.
+    for name in ("build-warehouse", "compact-raw", "quality-scan"):
+        assert found[name][2:] == [1, "CANCEL_NEW"], (name, found[name])
     assert found["backfill-warehouse"][0] == "backbeat-local"
     assert found["backfill-warehouse"][1] == []  # on demand only
     hourly = [getattr(s, "interval", None).total_seconds() for s in found["compact-raw"][1]]
