@@ -203,6 +203,33 @@ def test_late_events_are_picked_up_by_the_next_build(tmp_path: Path, records: Re
     assert partial and all(r.rows_added > 0 for r in partial)
 
 
+def test_plays_loaded_before_their_page_views_keep_their_place(
+    tmp_path: Path, records: Records
+) -> None:
+    """Each topic has micro-batches of its own, so a build can read a play before the page
+    view that came with it. The play's location and user agent must still be in their hubs
+    (listens are a source of both) and the mart row keep its city, as if loaded together."""
+    root = tmp_path / "plays_first"
+    plays = [r for r in records if r[0] == "listen_events"]
+    others = [r for r in records if r[0] != "listen_events"]
+    load(root, plays, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(root)
+    load(root, others, ingested_ms=MONDAY + 11 * DAY_MS)
+    build(root)
+    together = tmp_path / "together"
+    load(together, records, ingested_ms=MONDAY + 10 * DAY_MS)
+    build(together)
+    sql = (
+        "SELECT play_id, user_id, level, artist, song, session_id, city, state "
+        "FROM marts.song_plays ORDER BY play_id"
+    )
+    rows = DuckDBWarehouse(root).query(sql).rows
+    assert rows and all(city is not None for *_, city, _ in rows)
+    assert rows == DuckDBWarehouse(together).query(sql).rows
+    for hub in ("hub_location", "hub_user_agent"):
+        assert vault_contents(root)[hub] == vault_contents(together)[hub], hub
+
+
 def test_a_backfill_rereads_its_dates_and_leaves_the_watermark(
     tmp_path: Path, records: Records
 ) -> None:
