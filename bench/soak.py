@@ -578,7 +578,7 @@ def run(args: argparse.Namespace, base: Settings, tmp: Path) -> dict[str, Any]:
         "PREFECT_API_URL": str(settings.prefect.api_url),
     }
     pool = record_pool(min(args.rate * seconds, args.rate * args.pool_minutes * 60), args.users)
-    users = sorted({int(r.user_id) for _, _, r in pool if getattr(r, "user_id", None)})
+    users = sorted({int(u) for _, _, r in pool if (u := getattr(r, "user_id", None))})
     print(f"{len(pool):,} records in the pool, {len(users):,} users", flush=True)
 
     processes = Processes(env, tmp / "logs")
@@ -692,7 +692,7 @@ def compare_spans(
     def median(key: str, bounds: tuple[int, int]) -> float | None:
         return _median([r[key] for r in within(bounds) if r.get(key) is not None])
 
-    figures = {}
+    figures: dict[str, Any] = {}
     for key in (
         "event_to_mart_p95_s",
         "event_to_raw_p95_s",
