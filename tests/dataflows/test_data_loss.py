@@ -23,7 +23,7 @@ from dataflows.connectors.data_loss import DataLossError, retention_gap
 from dataflows.connectors.kafka_source import KafkaTopicsSource
 from tests.dataflows.test_kafka_source import _drain
 from tests.kafka.producers import exact_producer
-from tests.waits import PATIENCE_S
+from tests.waits import PATIENCE_S, eventually
 
 
 def test_a_readable_offset_is_no_gap() -> None:
@@ -150,5 +150,11 @@ def test_topics_are_bounded_by_size_and_time(fresh_kafka: Settings) -> None:
         fresh_kafka, kafka={"topic_retention_bytes": 1_048_576, "topic_retention_hours": 2}
     )
     assert ensure_topics(tighter.kafka, ALL_TOPICS) == []
-    configs = topic_configs(fresh_kafka.kafka, ["listen_events"])["listen_events"]
-    assert (configs["retention.bytes"], configs["retention.ms"]) == ("1048576", "7200000")
+
+    def bounds() -> tuple[str, str]:
+        configs = topic_configs(fresh_kafka.kafka, ["listen_events"])["listen_events"]
+        return configs["retention.bytes"], configs["retention.ms"]
+
+    # The controller has taken the change when the alter returns; the broker that answers
+    # describe applies it from the metadata log a moment later.
+    eventually(lambda: bounds() == ("1048576", "7200000"), "the tighter bounds described")
