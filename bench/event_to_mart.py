@@ -57,10 +57,12 @@ DAY_MS = 86_400_000
 EVENT_TABLES = ("listen_events", "page_view_events", "auth_events", "status_change_events")
 
 
-def _records(count: int) -> list[tuple[str, bytes | None, EventRecord]]:
+def simulated_records(
+    count: int, users: int = 20_000
+) -> list[tuple[str, bytes | None, EventRecord]]:
     """`count` simulated records (topic, key, record), made before the clock starts."""
     params = SimulationParams(
-        start_ms=1_704_067_200_000, end_ms=1_704_067_200_000 + 60 * DAY_MS, n_users=20_000, seed=1
+        start_ms=1_704_067_200_000, end_ms=1_704_067_200_000 + 60 * DAY_MS, n_users=users, seed=1
     )
     simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
     records: list[tuple[str, bytes | None, EventRecord]] = []
@@ -73,7 +75,7 @@ def _records(count: int) -> list[tuple[str, bytes | None, EventRecord]]:
 
 def _produce(settings: Settings, rate: int, seconds: int) -> tuple[int, float, float]:
     """Send `rate` records/s for `seconds`, each stamped now; (records, start, achieved rate)."""
-    records = _records(rate * seconds)
+    records = simulated_records(rate * seconds)
     producer = KafkaProducer(settings.kafka, linger_ms=5)
     began_wall = time.time()
     began = time.monotonic()

@@ -52,6 +52,7 @@ from typing import Any
 import duckdb
 import msgspec
 from _results import write_results
+from event_to_mart import simulated_records
 
 from backbeat import stack
 from backbeat.children import dies_with_parent
@@ -60,13 +61,10 @@ from backbeat.events.codec import encode
 from backbeat.kafka.producer import KafkaProducer
 from backbeat.settings import Settings, get_settings, with_overrides
 from backbeat.settings.environment import settings_environment
-from backbeat.simulator.build import SimulatorOptions, build_simulator
-from backbeat.simulator.engine import SimulationParams
 from backbeat.stack.private import free_port, private_stack_settings
 from backbeat.warehouse import open_build
 from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse
 
-DAY_MS = 86_400_000
 EVENT_TABLES = ("listen_events", "page_view_events", "auth_events", "status_change_events")
 SERVICES = ["kafka", "redis", "prefect"]
 API_KEY = "soak-key"
@@ -94,20 +92,6 @@ class Clock:
 
 
 # -- the stream ------------------------------------------------------------------------------
-
-
-def record_pool(count: int, users: int) -> list[tuple[str, bytes | None, EventRecord]]:
-    """`count` simulated records (topic, key, record), made before the clock starts."""
-    params = SimulationParams(
-        start_ms=1_704_067_200_000, end_ms=1_704_067_200_000 + 60 * DAY_MS, n_users=users, seed=1
-    )
-    simulator = build_simulator(SimulatorOptions(params, catalogue_size=20_000, catalogue_seed=1))
-    pool: list[tuple[str, bytes | None, EventRecord]] = []
-    for event in simulator.events():
-        pool.append((event.topic, event.key, event.record))
-        if len(pool) == count:
-            break
-    return pool
 
 
 @dataclass(eq=False)
@@ -577,7 +561,9 @@ def run(args: argparse.Namespace, base: Settings, tmp: Path) -> dict[str, Any]:
         **settings_environment(settings),
         "PREFECT_API_URL": str(settings.prefect.api_url),
     }
-    pool = record_pool(min(args.rate * seconds, args.rate * args.pool_minutes * 60), args.users)
+    pool = simulated_records(
+        min(args.rate * seconds, args.rate * args.pool_minutes * 60), args.users
+    )
     users = sorted({int(u) for _, _, r in pool if (u := getattr(r, "user_id", None))})
     print(f"{len(pool):,} records in the pool, {len(users):,} users", flush=True)
 
