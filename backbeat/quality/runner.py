@@ -20,10 +20,13 @@ NEVER_BUILT = "1970-01-01 00:00:00+00"
 
 def scan_variables(settings: Settings, backend: WarehouseBackend) -> dict[str, Any]:
     """The `${var.*}` values of the contracts: quality settings and the last build."""
-    until = backend.model_store().last_until()
+    last = backend.model_store().last_build()
+    until, load_ts = (moment.isoformat(sep=" ") for moment in last) if last else (NEVER_BUILT,) * 2
     return {
         "raw_freshness_minutes": settings.quality.raw_freshness_minutes,
-        "built_until": until.isoformat(sep=" ") if until else NEVER_BUILT,
+        "built_until": until,
+        # Builds go on while a scan runs: mart rows of later builds are left out by it.
+        "built_load_ts": load_ts,
     }
 
 

@@ -127,6 +127,11 @@ class ModelStore(Protocol):
         """The `until` of the last finished build (None before the first)."""
         ...
 
+    def last_build(self) -> tuple[datetime, datetime] | None:
+        """The `until` and `load_ts` of the last finished build, read together (None before
+        the first): what a scan may expect of raw, and which rows of the marts are its."""
+        ...
+
     def append(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
         """Add the rows `select` returns to the model's table; the number added."""
         ...
@@ -273,11 +278,12 @@ class WarehouseBuild:
 
     def run(
         self,
-        layers: tuple[str, ...] = LAYERS,
         progress: Callable[[ModelRun], None] | None = None,
         backfill: tuple[date, date] | None = None,
     ) -> BuildReport:
-        """A whole build: every model of `layers` in dependency order, then the watermark.
+        """A whole build: every model in dependency order, then the watermark. Always every
+        layer: a recorded build is one whose marts have its rows (`marts.song_plays` reads
+        the vault's rows newer than the last recorded build).
 
         A backfill re-reads every raw row of its dates (idempotent: the vault keeps what it
         has) and leaves the watermark alone, so incremental builds carry on where they were.
@@ -285,7 +291,7 @@ class WarehouseBuild:
         with self.store.lock():
             window = self.plan_backfill(*backfill) if backfill else self.plan()
             report = BuildReport(window)
-            for run in self.runs(report.window, layers):
+            for run in self.runs(report.window, LAYERS):
                 report.runs.append(run)
                 if progress:
                     progress(run)

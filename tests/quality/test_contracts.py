@@ -23,7 +23,11 @@ from backbeat.quality.contracts import (
     warehouse_tables,
 )
 
-VARIABLES = {"raw_freshness_minutes": 60, "built_until": "2024-01-01 00:00:00+00"}
+VARIABLES = {
+    "raw_freshness_minutes": 60,
+    "built_until": "2024-01-01 00:00:00+00",
+    "built_load_ts": "2024-01-01 00:00:05+00",
+}
 
 
 class LogicalNames:

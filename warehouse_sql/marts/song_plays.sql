@@ -7,8 +7,10 @@ partition_by: play_date
 cluster_by: [user_id, artist]
 description: >
   Who listened to what, when and where; the base of the listening dashboards. Each build
-  adds the plays the vault gained since the mart's newest row (by load time), so a build
-  that stopped between the vault and the marts is caught up by the next one.
+  adds the plays the vault gained since the last finished build (by load time), so a build
+  that stopped between the vault and the marts is caught up by the next one. It reads the
+  new plays and nothing of the mart but the rows of builds that never finished: the cost of
+  a build does not grow with the mart.
 columns:
   play_id: {type: STRING, doc: "the play's key (vault.t_link_play.play_hk)"}
   played_at: {type: TIMESTAMP, doc: when the song started (UTC)}
@@ -23,8 +25,13 @@ columns:
   state: {type: STRING, doc: the listener's state}
   load_ts: {type: TIMESTAMP, doc: when the build that added the row ran}
 --- */
+-- The last finished build's load time. That build's window ended at or after this one's
+-- `since` (windows overlap backwards), so the log's rows from `since` on hold it: the build log
+-- is never read whole. Before the first build: every play.
 WITH caught_up_to AS (
-  SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') AS load_ts FROM marts.song_plays
+  SELECT COALESCE(MAX(load_ts), TIMESTAMP '1970-01-01 00:00:00+00') AS load_ts
+  FROM vault.build_log
+  WHERE finished_at IS NOT NULL AND until >= @since
 ),
 new_plays AS (
   SELECT * FROM vault.t_link_play
@@ -37,9 +44,12 @@ new_dates AS (
   FROM vault.t_link_play
   WHERE load_ts > (SELECT load_ts FROM caught_up_to)
 ),
+-- Only a build that wrote this mart and died before it was recorded can have left any of the
+-- new plays here, and its rows are newer than the last finished build.
 stored AS (
   SELECT play_id FROM marts.song_plays
-  WHERE play_date BETWEEN (SELECT first_date FROM new_dates) AND (SELECT last_date FROM new_dates)
+  WHERE load_ts > (SELECT load_ts FROM caught_up_to)
+    AND play_date BETWEEN (SELECT first_date FROM new_dates) AND (SELECT last_date FROM new_dates)
 )
 SELECT
   play.play_hk AS play_id,

@@ -114,9 +114,15 @@ class BigQueryModelStore:
                 )
 
     def last_until(self) -> datetime | None:
+        last = self.last_build()
+        return last[0] if last else None
+
+    def last_build(self) -> tuple[datetime, datetime] | None:
         table_id = self._ensure_build_log()
-        rows = self._run(f"SELECT MAX(until) AS until FROM `{table_id}`")
-        return rows[0]["until"] if rows else None
+        rows = self._run(
+            f"SELECT until, load_ts FROM `{table_id}` ORDER BY until DESC, load_ts DESC LIMIT 1"
+        )
+        return (rows[0]["until"], rows[0]["load_ts"]) if rows else None
 
     def _ensure_table(self, model: Model) -> str:
         table_id = self._table_id(model.layer, model.name)

@@ -112,13 +112,17 @@ class ParquetModelStore:
         return self.connection.execute(sql, bound)
 
     def last_until(self) -> datetime | None:
+        last = self.last_build()
+        return last[0] if last else None
+
+    def last_build(self) -> tuple[datetime, datetime] | None:
         # Records are named by their watermark, so the newest is the last name: one read,
         # however many builds have run.
         finished = sorted(self._builds.glob("*.json"))
         if not finished:
             return None
-        document = json.loads(finished[-1].read_text())
-        return datetime.fromisoformat(document["window"]["until"])
+        window = json.loads(finished[-1].read_text())["window"]
+        return datetime.fromisoformat(window["until"]), datetime.fromisoformat(window["load_ts"])
 
     def append(self, model: Model, select: exp.Expression, params: dict[str, Any]) -> int:
         return self._write(model, select, params, f"{uuid.uuid4().hex}.parquet")
