@@ -34,8 +34,8 @@ BUILD_LIMIT = "backbeat-warehouse-build"
 
 
 @task(name="plan-build", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def plan_build(build: WarehouseBuild) -> BuildWindow:
-    window = build.plan()
+def plan_build(build: WarehouseBuild, refresh_all: bool = False) -> BuildWindow:
+    window = build.plan(refresh_all)
     get_run_logger().info(
         "build %s: raw ingested in (%s, %s]", window.build_id, window.since, window.until
     )
@@ -101,13 +101,15 @@ def publish_artifacts(report: BuildReport) -> None:
     )
 
 
-def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
+def run_build(
+    backfill: tuple[date, date] | None = None, refresh_all: bool = False
+) -> dict[str, Any]:
     """The body of both flows: one build (or backfill) under the limit and the lock."""
     settings = get_settings()
     build = open_build(settings, in_flow=True)
     ensure_build_limit()
     with concurrency(BUILD_LIMIT, occupy=1), build.store.lock():
-        window = plan_backfill(build, *backfill) if backfill else plan_build(build)
+        window = plan_backfill(build, *backfill) if backfill else plan_build(build, refresh_all)
         report = BuildReport(window)
         for layer in LAYERS:
             report.runs.extend(build_layer(build, window, layer))
@@ -123,9 +125,13 @@ def run_build(backfill: tuple[date, date] | None = None) -> dict[str, Any]:
 
 
 @flow(name="build-warehouse", log_prints=True)
-def build_warehouse() -> dict[str, Any]:
-    """Build the vault and marts from raw rows loaded since the last build."""
-    return run_build()
+def build_warehouse(refresh_all: bool = False) -> dict[str, Any]:
+    """Build the vault and marts from raw rows loaded since the last build.
+
+    The periodic marts wait for their period (BACKBEAT_WAREHOUSE_BUILD_PERIODIC_REFRESH_MINUTES)
+    unless `refresh_all`.
+    """
+    return run_build(refresh_all=refresh_all)
 
 
 @flow(name="backfill-warehouse", log_prints=True)

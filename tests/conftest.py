@@ -22,6 +22,9 @@ from tests.waits import PATIENCE_S
 TESTDATA = Path(__file__).resolve().parent / "data"
 # As backbeat.quality does: tests that import Soda first must not send it telemetry either.
 os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
+# Tests compare marts with a full rebuild after builds seconds apart: the periodic marts are
+# refreshed by every build here; tests/warehouse/test_vault.py holds the periodic refresh.
+os.environ.setdefault("BACKBEAT_WAREHOUSE_BUILD_PERIODIC_REFRESH_MINUTES", "0")
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,7 @@ def build(
                 highlight=False,
             ),
             backfill=backfill,
+            refresh_all=True,  # someone asked for this build: every mart current
         )
     except (RuntimeError, ValueError) as exc:  # another build holds the lock; bad dates
         exit_with_error(str(exc))
@@ -155,7 +156,8 @@ def models(
         return
     table = Table("model", "built", "grain")
     for model in build_order(found):
-        table.add_row(model.full_name, model.materialized, " ".join(model.grain.split()))
+        built = model.materialized + (", periodic" if model.refresh == "periodic" else "")
+        table.add_row(model.full_name, built, " ".join(model.grain.split()))
     console.print(table)
 
 

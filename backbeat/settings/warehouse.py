@@ -67,6 +67,15 @@ class WarehouseSettings(SettingsGroup):
         "up over several builds instead of one that must hold it all in memory. At 5,000 "
         "events/s, 5 minutes is 1.5M rows.",
     )
+    build_periodic_refresh_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description="The marts marked `refresh: periodic` (exact distinct counts over a day or "
+        "a month: top songs, hourly and daily activity, royalties) are recomputed when a "
+        "build's watermark enters a new period of this length, for what every build since "
+        "touched, not by every build: a refresh re-reads the whole days it covers. `backbeat "
+        "build` (once) refreshes them always; 0: every build.",
+    )
     build_overlap_minutes: float = Field(
         default=2.0,
         ge=0,

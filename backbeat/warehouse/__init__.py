@@ -43,6 +43,7 @@ def open_build(settings: Settings, in_flow: bool = False) -> WarehouseBuild:
         default_models(),
         overlap=timedelta(minutes=warehouse.build_overlap_minutes),
         max_window=timedelta(minutes=warehouse.build_max_window_minutes),
+        periodic_every=timedelta(minutes=warehouse.build_periodic_refresh_minutes),
         royalty_pool=warehouse.royalty_pool_per_month,
         conversion_days=warehouse.offer_conversion_days,
     )

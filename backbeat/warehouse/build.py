@@ -10,6 +10,11 @@ own table (insert-only, idempotent). So re-running a build adds zero rows, and l
 `max_window` of load time from the first row after the last watermark, so a backlog is
 built a bounded piece at a time, the marts moving forward with each build.
 
+Models with `refresh: periodic` (the marts of exact distinct counts over a day or a month)
+are recomputed only when a build's `until` enters a new period of `periodic_every`: then for
+the dates touched by every raw row loaded since the period before began (a superset of what
+the builds since their last refresh read), and by every build when `periodic_every` is None.
+
 The backends differ only in how a model's rows are stored (`ModelStore`): Parquet files on
 DuckDB, tables on BigQuery.
 """
@@ -57,6 +62,14 @@ def _utc(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class Touched:
+    """What some raw rows touch: their event dates and event times (None: no rows)."""
+
+    dates: tuple[date, date] | None
+    times: tuple[datetime, datetime] | None
+
+
+@dataclass(frozen=True)
 class BuildWindow:
     """The raw rows a build reads: ingested in (since, until], event date in [first, last]."""
 
@@ -70,6 +83,9 @@ class BuildWindow:
     touched: tuple[date, date] | None = None
     #: Their first and last event times.
     touched_at: tuple[datetime, datetime] | None = None
+    #: What the periodic models recompute: what every row loaded since their last refresh
+    #: touched (the window's own rows when they refresh each build); None: they wait.
+    periodic: Touched | None = None
 
     @property
     def is_backfill(self) -> bool:
@@ -104,9 +120,17 @@ class BuildReport:
         return sum(r.rows_added for r in self.runs if layer is None or r.model.startswith(layer))
 
     def by_layer(self) -> list[tuple[str, int, int]]:
-        """(layer, models run, rows written) for the stored layers."""
+        """(layer, models run, rows written) for the stored layers (a deferred periodic model
+        did not run)."""
         return [
-            (layer, sum(r.model.startswith(f"{layer}.") for r in self.runs), self.rows_added(layer))
+            (
+                layer,
+                sum(
+                    r.model.startswith(f"{layer}.") and r.materialized != "deferred"
+                    for r in self.runs
+                ),
+                self.rows_added(layer),
+            )
             for layer in LAYERS
             if layer != "staging"
         ]
@@ -173,22 +197,44 @@ class WarehouseBuild:
         conversion_days: int = 7,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_window: timedelta | None = None,
+        periodic_every: timedelta | None = None,
     ) -> None:
         self.store = store
         self.models = models
         self.overlap = overlap
         self.max_window = max_window
+        self.periodic_every = periodic_every or None
         self.royalty_pool = royalty_pool
         self.conversion_days = conversion_days
         self._clock = clock
         #: Staging models the store keeps as tables in the current build (by build id).
         self._staged: dict[str, frozenset[str]] = {}
 
-    def plan(self) -> BuildWindow:
+    def plan(self, refresh_all: bool = False) -> BuildWindow:
+        """The next incremental build's window. `refresh_all`: the periodic models too, even
+        within their period (a build someone asked for, the demo's last)."""
         last = self.store.last_until()
         until = self._capped(last, self._raw_high_water(last))
         since = EPOCH if last is None else min(last - self.overlap, until)
-        return self._window(since, until, *ALL_DATES)
+        return self._window(
+            since, until, *ALL_DATES, self._periodic_since(last, since, until, refresh_all)
+        )
+
+    def _periodic_since(
+        self, last: datetime | None, since: datetime, until: datetime, refresh_all: bool
+    ) -> datetime | None:
+        """Where the periodic models' rows start, None when they wait for the next period.
+
+        They last refreshed at the first recorded build whose `until` fell in the period
+        `last` falls in (no later build of it refreshed unless asked, and then that one), so
+        every row loaded since is after that period's start, less the overlap.
+        """
+        if last is None or self.periodic_every is None:
+            return since
+        period = (last - EPOCH) // self.periodic_every
+        if not refresh_all and (until - EPOCH) // self.periodic_every == period:
+            return None
+        return min(since, EPOCH + period * self.periodic_every - self.overlap)
 
     def _capped(self, last: datetime | None, until: datetime) -> datetime:
         """`until`, or less when more than `max_window` of load time waits to be built."""
@@ -199,14 +245,41 @@ class WarehouseBuild:
             return until
         return min(until, _utc(first) + self.max_window)
 
-    def _window(self, since: datetime, until: datetime, first: date, last: date) -> BuildWindow:
+    def _window(
+        self,
+        since: datetime,
+        until: datetime,
+        first: date,
+        last: date,
+        periodic_since: datetime | None,
+    ) -> BuildWindow:
+        touched = self._touched(since, until, first, last)
+        periodic = None
+        if periodic_since is not None:
+            periodic = (
+                touched
+                if periodic_since == since
+                else self._touched(periodic_since, until, first, last)
+            )
+        return BuildWindow(
+            uuid.uuid4().hex[:12],
+            since,
+            until,
+            self._clock(),
+            first,
+            last,
+            touched.dates,
+            touched.times,
+            periodic,
+        )
+
+    def _touched(self, since: datetime, until: datetime, first: date, last: date) -> Touched:
         lo, hi, first_ts, last_ts = self.store.fetch_one(
             RAW_DATES_SQL, {"since": since, "until": until, "first_date": first, "last_date": last}
         )
-        touched = None if lo is None else (lo, hi)
-        touched_at = None if first_ts is None else (_utc(first_ts), _utc(last_ts))
-        return BuildWindow(
-            uuid.uuid4().hex[:12], since, until, self._clock(), first, last, touched, touched_at
+        return Touched(
+            None if lo is None else (lo, hi),
+            None if first_ts is None else (_utc(first_ts), _utc(last_ts)),
         )
 
     def plan_backfill(self, first_date: date, last_date: date) -> BuildWindow:
@@ -216,7 +289,7 @@ class WarehouseBuild:
                 f"backfill from {first_date} to {last_date}: the start is after the end"
             )
         until = self._raw_high_water(self.store.last_until())
-        return self._window(EPOCH, until, first_date, last_date)
+        return self._window(EPOCH, until, first_date, last_date, EPOCH)
 
     def _raw_high_water(self, last: datetime | None) -> datetime:
         """The newest `_ingested_at` in raw; `last` (the last watermark) when none is newer."""
@@ -232,16 +305,21 @@ class WarehouseBuild:
         staged = self._staged.get(window.build_id, frozenset())
         if model.layer == "staging":
             return self._stage(model, window, staged)
+        touched = Touched(window.touched, window.touched_at)
+        if model.refresh == "periodic":
+            if window.periodic is None:
+                return ModelRun(model.full_name, "deferred", 0, 0.0)
+            touched = window.periodic
         select = typed(model, render(model, self.models, staged))
-        params = self._parameters(select, window)
+        params = self._parameters(select, window, touched)
         began = time.perf_counter()
         if model.materialized == "incremental":
             rows = self.store.append(model, select, params)
         elif model.materialized == "partitions":
-            touched = window.touched is not None
-            rows = self.store.replace_partitions(model, select, params) if touched else 0
+            has_rows = touched.dates is not None
+            rows = self.store.replace_partitions(model, select, params) if has_rows else 0
         elif model.materialized == "merge":
-            rows = self.store.merge(model, select, params) if window.touched is not None else 0
+            rows = self.store.merge(model, select, params) if touched.dates is not None else 0
         else:
             rows = self.store.replace(model, select, params)
         return ModelRun(model.full_name, model.materialized, rows, time.perf_counter() - began)
@@ -251,16 +329,19 @@ class WarehouseBuild:
         reads the same typed, hashed rows), else inlined into each model that reads it."""
         select = render(model, self.models, staged)
         began = time.perf_counter()
-        rows = self.store.stage(model, select, self._parameters(select, window))
+        touched = Touched(window.touched, window.touched_at)
+        rows = self.store.stage(model, select, self._parameters(select, window, touched))
         seconds = time.perf_counter() - began
         if rows is None:
             return ModelRun(model.full_name, "inlined", 0, seconds)
         self._staged[window.build_id] = staged | {model.name}
         return ModelRun(model.full_name, "staged", rows, seconds)
 
-    def _parameters(self, select: exp.Expression, window: BuildWindow) -> dict[str, Any]:
-        touched_first, touched_last = window.touched or (ALL_DATES[0], ALL_DATES[0])
-        touched_since, touched_until = window.touched_at or (EPOCH, EPOCH)
+    def _parameters(
+        self, select: exp.Expression, window: BuildWindow, touched: Touched
+    ) -> dict[str, Any]:
+        touched_first, touched_last = touched.dates or (ALL_DATES[0], ALL_DATES[0])
+        touched_since, touched_until = touched.times or (EPOCH, EPOCH)
         values = {
             "touched_first": touched_first,
             "touched_last": touched_last,
@@ -280,16 +361,18 @@ class WarehouseBuild:
         self,
         progress: Callable[[ModelRun], None] | None = None,
         backfill: tuple[date, date] | None = None,
+        refresh_all: bool = False,
     ) -> BuildReport:
         """A whole build: every model in dependency order, then the watermark. Always every
         layer: a recorded build is one whose marts have its rows (`marts.song_plays` reads
-        the vault's rows newer than the last recorded build).
+        the vault's rows newer than the last recorded build). `refresh_all`: the periodic
+        models too, even within their period.
 
         A backfill re-reads every raw row of its dates (idempotent: the vault keeps what it
         has) and leaves the watermark alone, so incremental builds carry on where they were.
         """
         with self.store.lock():
-            window = self.plan_backfill(*backfill) if backfill else self.plan()
+            window = self.plan_backfill(*backfill) if backfill else self.plan(refresh_all)
             report = BuildReport(window)
             for run in self.runs(report.window, LAYERS):
                 report.runs.append(run)

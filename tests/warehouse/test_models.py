@@ -98,12 +98,34 @@ def test_lint_rejects_what_translates_differently(sql: str, problem: str) -> Non
             "only a `table` model",
         ),
         (HEADER.replace("type: STRING", "type: TEXT"), "unknown type TEXT"),
+        (
+            HEADER.replace(
+                "materialized: incremental", "materialized: incremental\nrefresh: periodic"
+            ),
+            "only a `partitions` or `merge` model",
+        ),
+        (
+            HEADER.replace(
+                "materialized: incremental", "materialized: incremental\nrefresh: hourly"
+            ),
+            "`every build` or `periodic`",
+        ),
         (HEADER.replace("key: [thing_hk]", "key: [nope]"), "`nope` is not one of its columns"),
     ],
 )
 def test_header_problems_are_named(header: str, message: str) -> None:
     with pytest.raises(ModelError, match=message):
         model_from("SELECT 'a' AS thing_hk", header=header if "---" in header else "")
+
+
+def test_a_periodic_model_cannot_read_staging() -> None:
+    """Staging holds one build's window; a periodic refresh covers every build since the last."""
+    header = HEADER.replace(
+        "materialized: incremental",
+        "materialized: partitions\nrefresh: periodic\npartition_by: thing_date",
+    ).replace("columns:", "columns:\n  thing_date: {type: DATE, doc: a date}")
+    with pytest.raises(ModelError, match="cannot read staging"):
+        model_from("SELECT thing_hk, thing_date FROM staging.listens", header=header)
 
 
 def test_a_model_reading_a_missing_model_is_refused(tmp_path: Path) -> None:

@@ -361,3 +361,55 @@ def test_a_build_that_died_before_its_record_leaves_song_plays_whole(
     rows = DuckDBWarehouse(root).query(sql + " ORDER BY play_id").rows
     assert len(rows) == len({row[0] for row in rows})
     assert rows == DuckDBWarehouse(together).query(sql + " ORDER BY play_id").rows
+
+
+PERIODIC = sorted(m.name for m in default_models().values() if m.refresh == "periodic")
+
+
+def test_periodic_marts_wait_for_their_period_then_take_every_build_since(
+    tmp_path: Path, records: Records
+) -> None:
+    """A `refresh: periodic` mart is skipped by builds within its period (so builds every
+    15 s do not re-read whole days) and, at the first build of the next period, recomputes
+    what every build since its last refresh touched: a late day loaded by a deferred build
+    is not lost."""
+    minute = 60_000
+    loaded_at = MONDAY + 10 * DAY_MS  # the start of a 10-minute period
+    cutoff = MONDAY + 2 * DAY_MS
+    late = [r for r in records if cutoff <= r[3] < cutoff + DAY_MS // 2]
+    on_time = [r for r in records if r not in late]
+    split = len(on_time) * 9 // 10
+    root = tmp_path / "periodic"
+    settings = with_overrides(
+        get_settings(),
+        warehouse={"backend": "duckdb", "dir": root, "build_periodic_refresh_minutes": 10},
+    )
+    load(root, on_time[:split], ingested_ms=loaded_at)
+    first = open_build(settings).run()
+    assert {r.model for r in first.runs if r.materialized == "deferred"} == set()
+
+    load(root, late, ingested_ms=loaded_at + 2 * minute)  # old dates, within the period
+    builder = open_build(settings)
+    assert builder.plan().periodic is None
+    assert builder.plan(refresh_all=True).periodic is not None  # `backbeat build` asks it
+    deferred = builder.run()
+    assert sorted(r.model for r in deferred.runs if r.materialized == "deferred") == [
+        f"marts.{name}" for name in PERIODIC
+    ]
+    assert deferred.rows_added("vault.t_link") > 0  # the rest of the build ran
+    ranking = "SELECT * FROM marts.top_songs_daily ORDER BY play_date, rank"
+    stale = DuckDBWarehouse(root).query(ranking).rows
+
+    load(root, on_time[split:], ingested_ms=loaded_at + 11 * minute)  # the next period
+    refreshed = open_build(settings).run()
+    assert not [r for r in refreshed.runs if r.materialized == "deferred"]
+
+    reference = tmp_path / "reference"
+    load(reference, records, ingested_ms=loaded_at)
+    build(reference)
+    for name in PERIODIC:
+        model = default_models()[f"marts.{name}"]
+        sql = f"SELECT * FROM marts.{name} ORDER BY {', '.join(model.key)}"
+        assert DuckDBWarehouse(root).query(sql).rows == DuckDBWarehouse(reference).query(sql).rows
+    # The late half day was missing from the ranking until the refresh.
+    assert stale != DuckDBWarehouse(reference).query(ranking).rows

@@ -3,9 +3,10 @@ name: marts.artist_royalties_monthly
 grain: one row per calendar month (UTC) and artist played that month
 key: [month, artist]
 materialized: partitions
+refresh: periodic
 partition_by: month
 description: >
-  Recomputed for the months a build touched. Pro-rata ("streamshare") royalties: each month's pool (BACKBEAT_WAREHOUSE_ROYALTY_POOL_PER_MONTH)
+  Recomputed, every periodic refresh, for the months touched since the last. Pro-rata ("streamshare") royalties: each month's pool (BACKBEAT_WAREHOUSE_ROYALTY_POOL_PER_MONTH)
   is split across artists by their share of that month's paid-tier plays.
 columns:
   month: {type: DATE, doc: first day of the month}

@@ -3,11 +3,11 @@ name: marts.hourly_activity
 grain: one row per UTC date and hour with any event
 key: [activity_date, activity_hour]
 description: >
-  Recomputed for the hours a build touched (from its first to its last event time) and merged
-  in by key: distinct counts cannot be added across builds, and late events change past
-  hours, but the other hours of the day stay as they are, so a build every 15 s reads minutes
-  of plays, not the whole day.
+  Recomputed, every periodic refresh, for the hours touched since the last (from the first to
+  the last event time) and merged in by key: distinct counts cannot be added across builds,
+  and late events change past hours, but the other hours of the day stay as they are.
 materialized: merge
+refresh: periodic
 partition_by: activity_date
 columns:
   activity_date: {type: DATE, doc: UTC date}

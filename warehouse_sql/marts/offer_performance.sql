@@ -3,6 +3,7 @@ name: marts.offer_performance
 grain: one row per UTC date of decision and offer type
 key: [decided_date, offer_type]
 materialized: partitions
+refresh: periodic
 partition_by: decided_date
 description: >
   Offers decided, shown, accepted, and the conversions that followed within
@@ -10,8 +11,8 @@ description: >
   beside them, the holdout group that was never shown an offer: the uplift is the difference
   of their conversion rates. A conversion: premium_trial, an upgrade (Submit Upgrade);
   retention_discount, neither a downgrade nor a cancellation; other types, an accept.
-  Recomputed for decision dates up to @conversion_days before the first date a build
-  touched (a later upgrade changes an earlier day's figures).
+  Recomputed, every periodic refresh, for decision dates up to @conversion_days before the
+  first date touched since the last (a later upgrade changes an earlier day's figures).
 columns:
   decided_date: {type: DATE, doc: UTC date the offers were decided}
   offer_type: {type: STRING, doc: the offer type}
@@ -59,6 +60,8 @@ cancellations AS (
   JOIN vault.t_link_page_view AS later_view
     ON later_view.user_hk = decided.user_hk
     AND later_view.page = 'Cancellation Confirmation'
+    -- the decisions' first date, so the page views of older days are not read
+    AND later_view.viewed_date >= DATE_SUB(@touched_first, INTERVAL @conversion_days DAY)
     AND later_view.viewed_at > decided.decided_at
     AND TIMESTAMP_DIFF(later_view.viewed_at, decided.decided_at, SECOND) <= @conversion_days * 86400
 ),

@@ -3,6 +3,7 @@ name: marts.recommendation_quality_daily
 grain: one row per UTC date of play
 key: [play_date]
 materialized: partitions
+refresh: periodic
 partition_by: play_date
 description: >
   The recommender's quality as users met it, per day: of the plays the sessions dataflow
@@ -10,7 +11,7 @@ description: >
   before them (hit@10), beside the same share for the 10 most popular unheard songs (the
   baseline), and their ratio. `served_popularity` counts plays judged while the API served
   popularity because it had been hitting more (offers/recommender.py `serve`).
-  Recomputed for the dates a build touched.
+  Recomputed, every periodic refresh, for the dates touched since the last.
 columns:
   play_date: {type: DATE, doc: UTC date of the plays}
   plays_judged: {type: INT64, doc: plays judged that day}

@@ -2,8 +2,11 @@
 name: marts.subscriptions_daily
 grain: one row per UTC date with any event
 key: [activity_date]
-description: Recomputed for the dates a build touched.
+description: >
+  Recomputed, every periodic refresh, for the dates touched since the last (free users are a
+  distinct count).
 materialized: partitions
+refresh: periodic
 partition_by: activity_date
 columns:
   activity_date: {type: DATE, doc: UTC date}

@@ -3,9 +3,11 @@ name: marts.top_songs_daily
 grain: one row per UTC date and rank (1-10)
 key: [play_date, rank]
 materialized: partitions
+refresh: periodic
 partition_by: play_date
 description: >
-  Recomputed for the dates a build touched (a late play can change a day's ranking).
+  Recomputed, every periodic refresh, for the dates touched since the last (a late play can
+  change a day's ranking; distinct listeners cannot be summed over builds).
   The ten songs with the most distinct listeners each day. Ties are broken by plays, then
   artist, then title, so the ranking is the same on every run and on both backends.
 columns:

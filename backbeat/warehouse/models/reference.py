@@ -29,7 +29,12 @@ def render_reference(models: dict[str, Model]) -> str:
         lines.append(f"## {layer}\n")
         for model in layer_models:
             lines.append(f"### `{model.full_name}`\n")
-            facts = [f"**Grain:** {_one_line(model.grain)}", f"**Built:** {model.materialized}"]
+            built: str = model.materialized
+            if model.refresh == "periodic":
+                built += (
+                    ", refreshed periodically (BACKBEAT_WAREHOUSE_BUILD_PERIODIC_REFRESH_MINUTES)"
+                )
+            facts = [f"**Grain:** {_one_line(model.grain)}", f"**Built:** {built}"]
             if model.key:
                 facts.append(f"**Key:** {', '.join(f'`{k}`' for k in model.key)}")
             if model.partition_by:

@@ -30,6 +30,12 @@ Materializations:
   stored row with its key, in the partitions (`partition_by`) the rows fall in. For
   aggregates whose keys (an hour, a session) a build touches a few of.
 
+`refresh: periodic` (a `partitions` or `merge` model that reads no staging model): recomputed
+not by every build but once per `BACKBEAT_WAREHOUSE_BUILD_PERIODIC_REFRESH_MINUTES`, for what
+every build since its last refresh touched. For the marts of exact distinct counts over a day
+or a month: no sum of what each build adds gives them, so each refresh re-reads the days it
+recomputes, and doing that every 15 s would cost a day's rows per build.
+
 `sort_by` (optional, a column): the order rows are written in where the backend controls it
 (DuckDB's files; default `partition_by`), so reads of a time range skip the rest by min/max
 statistics.
@@ -62,6 +68,7 @@ COLUMN_TYPES: Final = frozenset(
 _HEADER = re.compile(r"^\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/\s*\n(?P<sql>.*)$", re.S)
 
 Materialized = Literal["ephemeral", "incremental", "table", "partitions", "merge"]
+Refresh = Literal["every build", "periodic"]
 
 
 class ModelError(ValueError):
@@ -93,6 +100,7 @@ class Model:
     rebuild_reason: str | None = None
     description: str = ""
     depends_on: frozenset[str] = field(default_factory=frozenset)
+    refresh: Refresh = "every build"
 
     @property
     def full_name(self) -> str:
@@ -177,6 +185,11 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
         raise _fail(path, f"a `{materialized}` model needs `partition_by` (a DATE column)")
     if materialized == "merge" and not header.get("key"):
         raise _fail(path, "a `merge` model needs `key`: its rows replace the stored rows by key")
+    refresh = header.get("refresh", "every build")
+    if refresh not in ("every build", "periodic"):
+        raise _fail(path, f"`refresh` is `every build` or `periodic`, not {refresh!r}")
+    if refresh == "periodic" and materialized not in ("partitions", "merge"):
+        raise _fail(path, "only a `partitions` or `merge` model can be refreshed periodically")
     columns = (
         _columns(path, header.get("columns"))
         if materialized != "ephemeral" or header.get("columns")
@@ -207,6 +220,12 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
         for m in _REFERENCE.finditer(re.sub(r"--[^\n]*", "", sql))
         if f"{m['layer']}.{m['name']}" != f"{layer}.{name}"
     )
+    if refresh == "periodic" and any(d.startswith("staging.") for d in depends_on):
+        raise _fail(
+            path,
+            "a periodic model cannot read staging: staging holds one build's window, a "
+            "refresh covers every build since the last",
+        )
     return Model(
         layer=layer,
         name=name,
@@ -222,6 +241,7 @@ def _model(path: Path, header: Any, body: str | None) -> Model:
         rebuild_reason=header.get("rebuild_reason"),
         description=str(header.get("description", "")).strip(),
         depends_on=depends_on,
+        refresh=refresh,
     )
 
 
