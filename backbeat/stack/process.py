@@ -10,6 +10,21 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+#: A service's log is set aside (as `<name>.log.1`, the one before dropped) when it starts
+#: with a log this big: each start begins a new file, and at most two are kept.
+LOG_ROTATE_BYTES = 64 * 1024 * 1024
+
+
+def rotate_log(log_file: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
+    """Set `log_file` aside as `<name>.1` when it holds `limit` bytes or more; whether it did."""
+    try:
+        if log_file.stat().st_size < limit:
+            return False
+    except FileNotFoundError:
+        return False
+    os.replace(log_file, log_file.with_name(log_file.name + ".1"))
+    return True
+
 
 class ManagedProcess:
     """A server started in its own session (process group), logging to one file.
@@ -38,6 +53,7 @@ class ManagedProcess:
     def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         """Start the process detached from this one; returns its pid."""
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        rotate_log(self.log_file)
         with self.log_file.open("ab") as log:
             log.write(
                 f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} starting: {' '.join(argv)}\n".encode()

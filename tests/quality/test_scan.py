@@ -174,10 +174,17 @@ def test_a_link_key_missing_from_its_hub_fails_the_reference_check(warehouse: Pa
     assert dangling.value == 2
 
 
+class _WithoutSessions(DuckDBQualityTarget):
+    """Every view of the warehouse it pins lacks `marts.sessions`."""
+
+    def renew(self) -> None:
+        super().renew()
+        self.connection.execute("DROP VIEW marts.sessions")
+
+
 def test_a_missing_table_is_a_failure_not_an_error(warehouse: Path) -> None:
     settings = settings_for(warehouse)
-    target = DuckDBQualityTarget(DuckDBWarehouse(warehouse))
-    target.connection.execute("DROP VIEW marts.sessions")
+    target = _WithoutSessions(DuckDBWarehouse(warehouse))
     scan = scan_warehouse(settings, ["marts"], target=target)
     target.close()
     assert failed(scan) == {f"marts.sessions: contract ({UNVERIFIED_CHECK})"}
@@ -260,3 +267,31 @@ def test_a_build_that_finishes_during_a_scan_fails_no_reconciliation(warehouse: 
     finally:
         target.close()
     assert not [r for r in scan.failed if "reconcile" in r.label], markdown_report(scan)
+
+
+def test_a_scan_reads_one_state_of_the_warehouse_while_builds_go_on(warehouse: Path) -> None:
+    """A pinned connection (a quality scan's) keeps the files it listed: a build that adds
+    hubs and links after it opened changes neither, so a link never references a hub row
+    the same scan cannot see. A connection of other readers lists again per query."""
+    pinned = DuckDBWarehouse(warehouse).connect(pinned=True)
+    live = DuckDBWarehouse(warehouse).connect()
+    counts = (
+        "SELECT (SELECT COUNT(*) FROM vault.hub_session), "
+        "(SELECT COUNT(*) FROM vault.link_session_context)"
+    )
+    try:
+        before = pinned.execute(counts).fetchone()
+        plant(
+            warehouse,
+            "raw/page_view_events/event_date=2018-11-30",
+            "SELECT * REPLACE (sessionId + 1000000 AS sessionId, now() AS _ingested_at) "
+            "FROM raw.page_view_events WHERE event_date = DATE '2018-11-30'",
+        )
+        built = open_build(settings_for(warehouse)).run()
+        assert built.rows_added("vault.hub_session") > 0
+        assert pinned.execute(counts).fetchone() == before
+        after = live.execute(counts).fetchone()
+        assert after is not None and before is not None and after[0] > before[0]
+    finally:
+        pinned.close()
+        live.close()

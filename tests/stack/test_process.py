@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from backbeat.stack.process import ManagedProcess
+from backbeat.stack.process import ManagedProcess, rotate_log
 from tests.waits import eventually
 
 
@@ -54,3 +54,17 @@ def test_exited_process_is_noticed_and_its_log_kept(tmp_path: Path) -> None:
     )
     eventually(process.exited, "the process exiting")
     assert process.tail(1) == ["boom"]
+
+
+def test_a_big_log_is_set_aside_when_its_service_starts(tmp_path: Path) -> None:
+    """A service's log is appended to across starts; one past the limit is moved to `.1` (the
+    one before dropped), so a stack restarted for weeks keeps at most two logs of it."""
+    log = tmp_path / "kafka.log"
+    log.write_bytes(b"x" * 100)
+    assert rotate_log(log, limit=1_000) is False and log.read_bytes() == b"x" * 100
+    assert rotate_log(log, limit=100) is True
+    assert not log.exists() and (tmp_path / "kafka.log.1").read_bytes() == b"x" * 100
+    log.write_bytes(b"y" * 200)
+    assert rotate_log(log, limit=100) is True
+    assert (tmp_path / "kafka.log.1").read_bytes() == b"y" * 200  # the older one dropped
+    assert rotate_log(tmp_path / "never-written.log") is False

@@ -1,10 +1,13 @@
 """The embedded warehouse as Soda's data source, and `quality.results` as Parquet files.
 
 Soda runs on an in-memory connection with the warehouse's `raw`, `vault` and `marts` views
-over the Parquet files (no file is locked). Soda's DuckDB dataset names are
-`<datasource>/<schema>/<table>`: a longer name silently skips the schema check. Each scan's
-results are one Parquet file under `<warehouse>/quality/results/`, written beside and renamed
-into place, so a reader sees a scan whole or not at all.
+over the Parquet files (no file is locked), pinned to the files there are when the connection
+opens (`DuckDBWarehouse.connect`): the checks of a contract, a reference from a link to its hub
+among them, see one state of the warehouse while builds go on writing, and a contract whose
+files compaction swapped out meanwhile is verified again on a new connection. Soda's DuckDB
+dataset names are `<datasource>/<schema>/<table>`: a longer name silently skips the schema
+check. Each scan's results are one Parquet file under `<warehouse>/quality/results/`, written
+beside and renamed into place, so a reader sees a scan whole or not at all.
 """
 
 from __future__ import annotations
@@ -16,17 +19,38 @@ import duckdb
 
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
-from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse, model_duckdb_type
+from backbeat.warehouse.duckdb.warehouse import VANISHED, DuckDBWarehouse, model_duckdb_type
 from backbeat.warehouse.quality_table import DATA_SOURCE, RESULT_COLUMNS, RESULTS_FOLDER
 
 #: DuckDB type names that its information schema spells out (Soda compares the words).
 _INFORMATION_SCHEMA_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
 
 
+#: A folder swapped while its files were being listed: list again this many times.
+_CONNECT_ATTEMPTS = 5
+
+
 class DuckDBQualityTarget:
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
+        self._warehouse = warehouse
         self._results_dir = warehouse.dir / RESULTS_FOLDER
-        self.connection = warehouse.connect()
+        self.connection = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        for attempt in range(_CONNECT_ATTEMPTS):
+            try:
+                return self._warehouse.connect(pinned=True)
+            except duckdb.IOException as exc:
+                if VANISHED not in str(exc) or attempt == _CONNECT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def renew(self) -> None:
+        self.connection.close()
+        self.connection = self._connect()
+
+    def is_transient(self, message: str) -> bool:
+        return VANISHED in message
 
     def dataset(self, layer: str, table: str) -> str:
         return f"{DATA_SOURCE}/{layer}/{table}"

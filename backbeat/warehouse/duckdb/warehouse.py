@@ -11,13 +11,15 @@ from sqlglot import exp
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.build_log import build_log_select
 from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
-from backbeat.warehouse.models.spec import BUILD_LOG, Model, default_models
+from backbeat.warehouse.models.spec import BUILD_LOG, Model, build_order, default_models
 from backbeat.warehouse.quality_table import RESULT_COLUMNS, RESULTS_FOLDER, RESULTS_TABLE
 from backbeat.warehouse.queries import RAW_COUNTS_SQL, QueryError, QueryResult
 from backbeat.warehouse.raw_schema import RAW_TABLES, table_columns
 
 #: Compaction swaps a folder at most every few seconds: a reader meets a swap again rarely.
 _RELIST_ATTEMPTS = 5
+#: What DuckDB says of a file listed and then swapped out by compaction before it was read.
+VANISHED = "No such file"
 
 
 def model_duckdb_type(bigquery_type: str) -> str:
@@ -41,21 +43,27 @@ class DuckDBWarehouse:
         self.builds_dir = warehouse_dir / "builds"
         self.models = default_models() if models is None else models
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, pinned: bool = False) -> duckdb.DuckDBPyConnection:
         """A private in-memory connection with `raw`, `vault` and `marts` views over the files.
 
         Each reader has its own connection, so readers never lock each other, the loader or a
         build: nothing but files is shared, and files appear by atomic rename.
+
+        `pinned`: each view over the files listed now rather than a pattern every query lists
+        again, so a reader of several queries (a quality scan) sees one state of the
+        warehouse. Tables that read others are listed first, raw last: the vault is
+        insert-only, so every key a link holds was in its hubs before it. A file compaction
+        swaps out afterwards fails a query with `VANISHED` in its message: connect again.
         """
         connection = duckdb.connect()
         connection.execute("SET TimeZone = 'UTC'")
         for schema in ("raw", "vault", "marts", "quality"):
             connection.execute(f"CREATE SCHEMA {schema}")
+        stored = [m for m in build_order(self.models) if m.stored]
+        for model in reversed(stored) if pinned else stored:
+            self.refresh_view(connection, model, pinned)
         for table in RAW_TABLES:
-            connection.execute(f"CREATE VIEW raw.{table} AS {self._raw_select(table)}")
-        for model in self.models.values():
-            if model.stored:
-                self.refresh_view(connection, model)
+            connection.execute(f"CREATE VIEW raw.{table} AS {self._raw_select(table, pinned)}")
         connection.execute(f"CREATE VIEW {BUILD_LOG} AS {build_log_select(self.builds_dir)}")
         results = _files_or_empty(
             self.dir / RESULTS_FOLDER, [(n, duckdb_type(t)) for n, t in RESULT_COLUMNS]
@@ -66,19 +74,27 @@ class DuckDBWarehouse:
     def model_dir(self, model: Model) -> Path:
         return self.dir / model.layer / model.name
 
-    def refresh_view(self, connection: duckdb.DuckDBPyConnection, model: Model) -> None:
-        """(Re)define the view of a model's table over the files it has now."""
+    def refresh_view(
+        self, connection: duckdb.DuckDBPyConnection, model: Model, pinned: bool = False
+    ) -> None:
+        """(Re)define the view of a model's table over the files it has now (`pinned`: those
+        files only, see `connect`)."""
         folder = self.model_dir(model)
         select = _files_or_empty(
-            folder, [(c.name, model_duckdb_type(c.type)) for c in model.columns]
+            folder, [(c.name, model_duckdb_type(c.type)) for c in model.columns], pinned
         )
         connection.execute(f"CREATE OR REPLACE VIEW {model.full_name} AS {select}")
 
-    def _raw_select(self, table: str) -> str:
-        pattern = self.raw_dir / table / "*" / "*.parquet"
-        if any(self.raw_dir.glob(f"{table}/*/*.parquet")):
+    def _raw_select(self, table: str, pinned: bool = False) -> str:
+        listed = sorted(self.raw_dir.glob(f"{table}/*/*.parquet"))
+        if listed:
+            files = (
+                _file_list(listed)
+                if pinned
+                else sql_string(self.raw_dir / table / "*" / "*.parquet")
+            )
             return (
-                f"SELECT * FROM read_parquet({sql_string(pattern)}, hive_partitioning = true, "
+                f"SELECT * FROM read_parquet({files}, hive_partitioning = true, "
                 "hive_types = {'event_date': DATE}, union_by_name = true)"
             )
         # No file yet: an empty table with the right columns, so queries still run.
@@ -111,7 +127,7 @@ class DuckDBWarehouse:
                 columns = [d[0] for d in cursor.description or []]
                 return QueryResult(columns, cursor.fetchall())
             except duckdb.IOException as exc:
-                if "No such file" not in str(exc) or attempt == _RELIST_ATTEMPTS - 1:
+                if VANISHED not in str(exc) or attempt == _RELIST_ATTEMPTS - 1:
                     raise
             finally:
                 if connection is not None:
@@ -119,12 +135,16 @@ class DuckDBWarehouse:
         raise AssertionError("unreachable")
 
 
-def _files_or_empty(folder: Path, columns: list[tuple[str, str]]) -> str:
-    """A SELECT of the Parquet files in `folder`, or of no rows with `columns` (name, DuckDB
-    type) while there is none, so queries still run."""
-    if any(folder.glob("*.parquet")):
-        return (
-            f"SELECT * FROM read_parquet({sql_string(folder / '*.parquet')}, union_by_name = true)"
-        )
+def _file_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(sql_string(p) for p in paths) + "]"
+
+
+def _files_or_empty(folder: Path, columns: list[tuple[str, str]], pinned: bool = False) -> str:
+    """A SELECT of the Parquet files in `folder` (`pinned`: those there now), or of no rows
+    with `columns` (name, DuckDB type) while there is none, so queries still run."""
+    listed = sorted(folder.glob("*.parquet"))
+    if listed:
+        files = _file_list(listed) if pinned else sql_string(folder / "*.parquet")
+        return f"SELECT * FROM read_parquet({files}, union_by_name = true)"
     typed = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
     return f"SELECT {typed} WHERE false"
