@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 #: Outcomes that fail a scan.
 FAILING: Final = frozenset({"failed", "error"})
 UNVERIFIED_CHECK: Final = "contract can be verified"
-#: A contract whose files compaction swapped out mid-check is verified again, at most this
-#: often in all (a folder is swapped at most once per build, every 15 s or more).
-CONTRACT_ATTEMPTS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -176,8 +173,7 @@ def run_scan(
     layers: Sequence[str],
     progress: Callable[[str], None] | None = None,
 ) -> QualityScan:
-    """Verify `contracts` on `target`, each in a Soda session of its own on a view of the
-    warehouse renewed for it; the scan with every result."""
+    """Verify `contracts` on `target` in one Soda session; the scan with every result."""
     from soda_core.common.yaml import ContractYamlSource
     from soda_core.contracts.contract_verification import ContractVerificationSession
 
@@ -187,40 +183,23 @@ def run_scan(
         document = complete(contract, target, variables)
         text = yaml.safe_dump(document, sort_keys=False)
         sources.append(ContractYamlSource.from_str(text, file_path=str(contract.path)))
-
-    def verify(source: Any) -> Any:
-        (verified,) = ContractVerificationSession.execute(
-            contract_yaml_sources=[source],
-            data_source_impls=[target.data_source()],
-            data_timestamp=scan.started_at.isoformat(),
-        ).contract_verification_results
-        return verified
-
     soda_logs = logging.getLogger("soda")
     level = soda_logs.level
     soda_logs.setLevel(logging.WARNING)  # Soda logs a table per contract at INFO
     try:
-        for contract, source in zip(contracts, sources, strict=True):
-            found = _verified_on_one_state(contract, source, target, verify)
-            scan.results.extend(found)
-            if progress:
-                failed = sum(r.fails for r in found)
-                progress(f"{contract.name}: {len(found)} checks, {failed} failed")
+        session = ContractVerificationSession.execute(
+            contract_yaml_sources=sources,
+            data_source_impls=[target.data_source()],
+            data_timestamp=scan.started_at.isoformat(),
+        )
     finally:
         soda_logs.setLevel(level)
+    # One result per contract source, in the order given.
+    for contract, verified in zip(contracts, session.contract_verification_results, strict=True):
+        found = _check_results(contract, verified)
+        scan.results.extend(found)
+        if progress:
+            failed = sum(r.fails for r in found)
+            progress(f"{contract.name}: {len(found)} checks, {failed} failed")
     scan.finished_at = datetime.now(UTC)
     return scan
-
-
-def _verified_on_one_state(
-    contract: Contract, source: Any, target: QualityTarget, verify: Callable[[Any], Any]
-) -> list[CheckResult]:
-    """One contract's results, verified on a view of the warehouse renewed for it (its checks
-    agree with each other while builds go on), again while the data moved under a check."""
-    for attempt in range(CONTRACT_ATTEMPTS):
-        target.renew()
-        found = _check_results(contract, verify(source))
-        moved = any(r.fails and r.message and target.is_transient(r.message) for r in found)
-        if not moved or attempt == CONTRACT_ATTEMPTS - 1:
-            return found
-    raise AssertionError("unreachable")

@@ -54,16 +54,6 @@ class QualityTarget(Protocol):
         """A Soda DataSourceImpl over the backend's own connection."""
         ...
 
-    def renew(self) -> None:
-        """A new view of the warehouse for the next contract: as of now, one state for all
-        its checks (what `data_source` hands Soda from now on)."""
-        ...
-
-    def is_transient(self, message: str) -> bool:
-        """Whether a check's error says the data moved under it (a file compaction swapped
-        out), so verifying the contract again on a renewed view will read it."""
-        ...
-
     def store_results(self, rows: list[dict[str, Any]]) -> int:
         """Append one scan's rows to `quality.results` (columns as RESULT_COLUMNS); how many."""
         ...

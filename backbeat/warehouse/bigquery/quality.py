@@ -40,12 +40,6 @@ class BigQueryQualityTarget:
     def data_source(self) -> Any:
         return existing_client_data_source(self._client, DATA_SOURCE)
 
-    def renew(self) -> None:
-        """Nothing to renew: each BigQuery query reads its tables as of when it starts."""
-
-    def is_transient(self, message: str) -> bool:
-        return False
-
     def _results_table(self) -> str:
         """The results table, created on first use where `backbeat bigquery init` has not."""
         dataset_id = self._datasets["quality"]

@@ -3,8 +3,7 @@
 Soda runs on an in-memory connection with the warehouse's `raw`, `vault` and `marts` views
 over the Parquet files (no file is locked), pinned to the files there are when the connection
 opens (`DuckDBWarehouse.connect`): the checks of a contract, a reference from a link to its hub
-among them, see one state of the warehouse while builds go on writing, and a contract whose
-files compaction swapped out meanwhile is verified again on a new connection. Soda's DuckDB
+among them, see one state of the warehouse while builds go on writing. Soda's DuckDB
 dataset names are `<datasource>/<schema>/<table>`: a longer name silently skips the schema
 check. Each scan's results are one Parquet file under `<warehouse>/quality/results/`, written
 beside and renamed into place, so a reader sees a scan whole or not at all.
@@ -44,13 +43,6 @@ class DuckDBQualityTarget:
                 if VANISHED not in str(exc) or attempt == _CONNECT_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
-
-    def renew(self) -> None:
-        self.connection.close()
-        self.connection = self._connect()
-
-    def is_transient(self, message: str) -> bool:
-        return VANISHED in message
 
     def dataset(self, layer: str, table: str) -> str:
         return f"{DATA_SOURCE}/{layer}/{table}"
