@@ -88,6 +88,11 @@ class BuildWindow:
     periodic: Touched | None = None
 
     @property
+    def rows_touched(self) -> Touched:
+        """What the window's own raw rows touch (what every model but the periodic reads)."""
+        return Touched(self.touched, self.touched_at)
+
+    @property
     def is_backfill(self) -> bool:
         return (self.first_date, self.last_date) != ALL_DATES
 
@@ -305,7 +310,7 @@ class WarehouseBuild:
         staged = self._staged.get(window.build_id, frozenset())
         if model.layer == "staging":
             return self._stage(model, window, staged)
-        touched = Touched(window.touched, window.touched_at)
+        touched = window.rows_touched
         if model.refresh == "periodic":
             if window.periodic is None:
                 return ModelRun(model.full_name, "deferred", 0, 0.0)
@@ -329,8 +334,9 @@ class WarehouseBuild:
         reads the same typed, hashed rows), else inlined into each model that reads it."""
         select = render(model, self.models, staged)
         began = time.perf_counter()
-        touched = Touched(window.touched, window.touched_at)
-        rows = self.store.stage(model, select, self._parameters(select, window, touched))
+        rows = self.store.stage(
+            model, select, self._parameters(select, window, window.rows_touched)
+        )
         seconds = time.perf_counter() - began
         if rows is None:
             return ModelRun(model.full_name, "inlined", 0, seconds)

@@ -18,31 +18,17 @@ import duckdb
 
 from backbeat.warehouse.dialect import parse_statement, to_duckdb_sql
 from backbeat.warehouse.duckdb.types import duckdb_type, sql_string
-from backbeat.warehouse.duckdb.warehouse import VANISHED, DuckDBWarehouse, model_duckdb_type
+from backbeat.warehouse.duckdb.warehouse import DuckDBWarehouse, model_duckdb_type
 from backbeat.warehouse.quality_table import DATA_SOURCE, RESULT_COLUMNS, RESULTS_FOLDER
 
 #: DuckDB type names that its information schema spells out (Soda compares the words).
 _INFORMATION_SCHEMA_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
 
 
-#: A folder swapped while its files were being listed: list again this many times.
-_CONNECT_ATTEMPTS = 5
-
-
 class DuckDBQualityTarget:
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
-        self._warehouse = warehouse
         self._results_dir = warehouse.dir / RESULTS_FOLDER
-        self.connection = self._connect()
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        for attempt in range(_CONNECT_ATTEMPTS):
-            try:
-                return self._warehouse.connect(pinned=True)
-            except duckdb.IOException as exc:
-                if VANISHED not in str(exc) or attempt == _CONNECT_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        self.connection = warehouse.pinned_connection()
 
     def dataset(self, layer: str, table: str) -> str:
         return f"{DATA_SOURCE}/{layer}/{table}"

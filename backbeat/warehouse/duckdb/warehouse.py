@@ -71,6 +71,16 @@ class DuckDBWarehouse:
         connection.execute(f"CREATE VIEW quality.{RESULTS_TABLE} AS {results}")
         return connection
 
+    def pinned_connection(self) -> duckdb.DuckDBPyConnection:
+        """`connect(pinned=True)`, listing again while a folder is swapped under the listing."""
+        for attempt in range(_RELIST_ATTEMPTS):
+            try:
+                return self.connect(pinned=True)
+            except duckdb.IOException as exc:
+                if VANISHED not in str(exc) or attempt == _RELIST_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def model_dir(self, model: Model) -> Path:
         return self.dir / model.layer / model.name
 
